@@ -1,0 +1,10 @@
+"""dlcourse: the reference implementations behind the deep-learning course book.
+
+Each module holds one idea; the book chapter it belongs to is named in its docstring.
+"""
+from . import activations, checks, datasets, fallback, gradcheck, init, layers, losses, network
+
+__version__ = "0.1.0"
+
+__all__ = ["activations", "checks", "datasets", "fallback", "gradcheck", "init", "layers", "losses",
+           "network", "__version__"]

@@ -1,0 +1,320 @@
+"""What the test cells call: checks that compare a student's function with oracles and explain mistakes.
+
+Book: "How to use this book" explains what a failing check tells you.
+Each ``check_*`` function calls the student's function on fresh random inputs, compares the result
+with the reference implementation in ``dlcourse`` (itself tested against torch autograd) and, where
+useful, with a numerical gradient. It raises ``AssertionError`` with a message in words when
+something is wrong (which output, which shape, the largest error and where, and which known mistake
+the result matches), re-raises ``NotImplementedError`` for an unfinished stub, never writes to stderr,
+and on success prints one line such as ``linear_backward: 9 checks passed``.
+"""
+import warnings
+
+import numpy as np
+
+from . import activations as act
+from .gradcheck import numerical_gradient as reference_numerical_gradient
+from .init import init_mlp
+from .layers import LinearCache
+from .losses import softmax_cross_entropy as reference_softmax_cross_entropy
+from .network import mlp_backward as reference_mlp_backward
+from .network import mlp_forward
+
+__all__ = [
+    "CheckError", "Checker", "check_activation_derivatives", "check_linear_backward",
+    "check_softmax_cross_entropy", "check_mlp_backward", "check_numerical_gradient",
+]
+
+RTOL = 1e-5   # relative to each element: lets float32 arithmetic and other summation orders pass
+ATOL = 1e-7   # relative to the largest element of the expected array
+
+
+class CheckError(AssertionError):
+    """A check failed; the message says what is wrong in words."""
+
+
+def _describe(value):
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape}"
+    if isinstance(value, (tuple, list)) and not isinstance(value, LinearCache):
+        return f"{type(value).__name__} of length {len(value)}"
+    return type(value).__name__
+
+
+class Checker:
+    """Counts passed checks for one student function and builds the failure messages."""
+
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+
+    def call(self, fn, *args, **kwargs):
+        """Call the student's ``fn`` quietly (no warnings reach stderr) and explain any exception."""
+        __tracebackhide__ = True
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                return fn(*args, **kwargs)
+            except NotImplementedError:
+                raise NotImplementedError(
+                    f"{self.name} is not implemented yet: replace `raise NotImplementedError()` "
+                    "with your code, then run this cell again.") from None
+            except Exception as err:
+                shown = ", ".join(_describe(a) for a in args)
+                raise CheckError(f"{self.name} raised {type(err).__name__}: {err}\n"
+                                 f"It was called with ({shown}).") from err
+
+    def fail(self, message):
+        __tracebackhide__ = True
+        raise CheckError(f"{self.name}: {message}")
+
+    def ok(self):
+        self.passed += 1
+
+    def done(self):
+        print(f"{self.name}: {self.passed} checks passed")
+
+    def require(self, condition, message):
+        __tracebackhide__ = True
+        if not condition:
+            self.fail(message)
+        self.ok()
+
+    def close(self, what, got, expected, mistakes=(), rtol=RTOL, atol=ATOL, context=""):
+        """Assert ``got`` equals ``expected`` up to tolerance; name the mistake when one matches.
+
+        ``mistakes`` is a sequence of (description, wrong_value) pairs: results that a known mistake
+        produces. A wrong value may be a callable, evaluated only when the check fails.
+        """
+        __tracebackhide__ = True
+        expected = np.asarray(expected, dtype=float)
+        where = f" {context}" if context else ""
+        if got is None:
+            self.fail(f"{what} is None{where}. Did you forget a `return`?")
+        try:
+            got_array = np.asarray(got, dtype=float)
+        except (TypeError, ValueError):
+            self.fail(f"{what} should be a numpy array of numbers, but it is a {type(got).__name__}{where}.")
+        if got_array.shape != expected.shape:
+            hint = ""
+            if got_array.ndim == 2 and got_array.shape == expected.shape[::-1]:
+                hint = " It looks transposed."
+            elif got_array.size == expected.size:
+                hint = " It has the right number of elements, arranged in the wrong shape."
+            elif expected.ndim == 0:
+                hint = " It should be a single number (did you forget to sum or average?)."
+            self.fail(f"{what} has shape {got_array.shape}, expected {expected.shape}{where}.{hint}")
+        bad = ~np.isfinite(got_array)
+        if bad.any() and np.isfinite(expected).all():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            self.fail(f"{what} contains {got_array[index]} at index {index}{where}, "
+                      "where a finite number was expected. Look for overflow in exp or a log of 0.")
+        error = np.abs(got_array - expected)
+        scale = np.max(np.abs(expected), initial=0.0)
+        tolerance = atol * max(scale, 1.0) + rtol * np.abs(expected)
+        if np.all(error <= tolerance):
+            self.ok()
+            return
+        index = np.unravel_index(np.argmax(error - tolerance), error.shape)
+        position = f" at index {tuple(int(i) for i in index)}" if error.ndim else ""
+        message = (f"{what} is wrong{where}: the largest error is {error[index]:.3g}{position} "
+                   f"(expected {expected[index]:.6g}, got {got_array[index]:.6g}).")
+        for description, wrong in mistakes:
+            wrong = np.asarray(wrong() if callable(wrong) else wrong, dtype=float)
+            if wrong.shape == got_array.shape and np.allclose(got_array, wrong, rtol=1e-6, atol=1e-9):
+                message += f" Your result equals {description}."
+                break
+        self.fail(message)
+
+
+def _unchanged(checker, what, before, after):
+    __tracebackhide__ = True
+    checker.require(np.array_equal(before, after),
+                    f"your function changed its input {what}; compute new arrays instead of editing it.")
+
+
+def check_activation_derivatives(sigmoid_derivative, tanh_derivative, relu_derivative, seed=0,
+                                 shapes=((7,), (3, 4))):
+    """sigma'(a), tanh'(a) and relu'(a) against the reference, on random and extreme inputs."""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    inputs = [3.0 * rng.standard_normal(shape) for shape in shapes]
+    inputs.append(np.array([-800.0, -40.0, -1e-3, 1e-3, 40.0, 800.0]))
+    cases = [
+        ("sigmoid_derivative", sigmoid_derivative, act.sigmoid_derivative, lambda a: [
+            ("sigma(a) itself, not its derivative", act.sigmoid(a)),
+            ("a (1 - a): the formula applied to a instead of sigma(a)", a * (1 - a)),
+            ("sigma(a) (1 + sigma(a)): a sign error", act.sigmoid(a) * (1 + act.sigmoid(a)))]),
+        ("tanh_derivative", tanh_derivative, act.tanh_derivative, lambda a: [
+            ("tanh(a) itself, not its derivative", np.tanh(a)),
+            ("1 - a^2: the formula applied to a instead of tanh(a)", 1 - a ** 2),
+            ("1 - tanh(a): the square is missing", 1 - np.tanh(a)),
+            ("1 + tanh(a)^2: a sign error", 1 + np.tanh(a) ** 2)]),
+        ("relu_derivative", relu_derivative, act.relu_derivative, lambda a: [
+            ("relu(a) itself, not its derivative", act.relu(a)),
+            ("1 everywhere: the derivative is 0 for a < 0", np.ones_like(a)),
+            ("1 for a < 0 and 0 for a > 0: the comparison is flipped", (a < 0).astype(float))]),
+    ]
+    for name, student, reference, mistakes in cases:
+        checker = Checker(name)
+        for a in inputs:
+            a_before = a.copy()
+            got = checker.call(student, a)
+            checker.close("the derivative", got, reference(a), mistakes(a),
+                          context=f"for a of shape {a.shape}")
+            _unchanged(checker, "a", a_before, a)
+        checker.done()
+
+
+def check_linear_backward(linear_backward, seed=0, shapes=((4, 3, 2), (1, 5, 1), (6, 2, 7))):
+    """dx, dw, db of out = x W^T + b against the reference, for (N, D, M) in ``shapes``."""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    checker = Checker("linear_backward")
+    for n, d, m in shapes:
+        x, w, dout = rng.standard_normal((n, d)), rng.standard_normal((m, d)), rng.standard_normal((n, m))
+        saved = (x.copy(), w.copy(), dout.copy())
+        result = checker.call(linear_backward, dout, LinearCache(x, w))
+        context = f"for N={n}, D={d}, M={m}"
+        checker.require(isinstance(result, tuple) and len(result) == 3,
+                        f"should return a tuple (dx, dw, db), but returned {_describe(result)}.")
+        dx, dw, db = result
+        checker.close("dx", dx, dout @ w, [("dout W / N: dout already contains the 1/N", dout @ w / n)],
+                      context=context)
+        checker.close("dw", dw, dout.T @ x, [
+            ("dout^T x / N: dout already contains the 1/N of the averaged loss", dout.T @ x / n),
+            ("x^T dout transposed back, summed in the wrong order", (x.T @ dout).T / n)], context=context)
+        checker.close("db", db, dout.sum(axis=0), [
+            ("the mean of dout over the batch; it should be the sum (dout already contains the 1/N)",
+             dout.mean(axis=0)),
+            ("the sum of dout over the outputs instead of over the batch", dout.sum(axis=1))],
+            context=context)
+        for what, before, after in zip(("x", "w", "dout"), saved, (x, w, dout)):
+            _unchanged(checker, what, before, after)
+    checker.done()
+
+
+def check_softmax_cross_entropy(softmax_cross_entropy, seed=0, shapes=((5, 3), (1, 4), (8, 10))):
+    """Loss and gradient of softmax cross-entropy on logits, including logits of +-1000."""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    checker = Checker("softmax_cross_entropy")
+    cases = [(3.0 * rng.standard_normal((n, k)), rng.integers(0, k, size=n)) for n, k in shapes]
+    cases.append((np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0], [0.5, 0.5, 0.5]]),
+                  np.array([0, 2, 1])))
+    for logits, labels in cases:
+        n, k = logits.shape
+        context = f"for logits of shape {logits.shape}" + (
+            " with entries of size 1000" if np.abs(logits).max() > 100 else "")
+        saved = logits.copy()
+        result = checker.call(softmax_cross_entropy, logits, labels)
+        checker.require(isinstance(result, tuple) and len(result) == 2,
+                        f"should return a tuple (loss, grad), but returned {_describe(result)}.")
+        loss, grad = result
+        checker.require(np.ndim(loss) == 0,
+                        f"the loss should be a single number (the average over the batch), "
+                        f"got an array of shape {np.shape(loss)}.")
+        want_loss, want_grad = reference_softmax_cross_entropy(logits, labels)
+        onehot = np.eye(k)[labels]
+        checker.close("the loss", loss, want_loss, [
+            ("the sum over the batch; the loss is the average (divide by N)", want_loss * n)],
+            context=context)
+        checker.close("the gradient", grad, want_grad, [
+            ("(softmax - Y) without the 1/N of the average", want_grad * n),
+            ("softmax(s) / N: the one-hot targets were not subtracted", act.softmax(logits) / n),
+            ("(Y - softmax) / N: the sign is flipped", -want_grad),
+            ("-Y / N: the softmax term is missing", -onehot / n)], context=context)
+        _unchanged(checker, "logits", saved, logits)
+    shifted_loss, _ = checker.call(softmax_cross_entropy, cases[0][0] + 500.0, cases[0][1])
+    checker.close("the loss after adding 500 to every logit", shifted_loss,
+                  reference_softmax_cross_entropy(*cases[0])[0],
+                  context="(softmax is shift invariant, so the loss must not change)")
+    checker.done()
+
+
+def _mlp_backward_variant(dout, caches, derivative_at):
+    """The backward pass with one known mistake, to recognise it in a student's result."""
+    grads, delta = {}, dout
+    for layer in range(len(caches), 0, -1):
+        linear, activation = caches[layer - 1]
+        if activation is not None and derivative_at != "skip":
+            a = activation.a
+            point = act.get_activation(activation.name).function(a) if derivative_at == "z" else a
+            delta = delta * act.get_activation(activation.name).derivative(point)
+        grads[f"W{layer}"], grads[f"b{layer}"] = delta.T @ linear.x, delta.sum(axis=0)
+        delta = delta @ linear.w
+    return grads
+
+
+def check_mlp_backward(mlp_backward, seed=0,
+                       configs=(((3, 5, 2), "relu", 4), ((4, 6, 5, 3), "tanh", 7), ((2, 3, 1), "sigmoid", 1))):
+    """Gradients of every W and b of an MLP, against the reference and a numerical gradient.
+
+    ``configs`` holds (layer sizes, activation, batch size N).
+    """
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    checker = Checker("mlp_backward")
+    for sizes, activation, n in configs:
+        params = init_mlp(sizes, rng, scheme="glorot")
+        for key in params:
+            if key.startswith("b"):
+                params[key] = 0.1 * rng.standard_normal(params[key].shape)
+        x = rng.standard_normal((n, sizes[0]))
+        out, caches = mlp_forward(params, x, activation)
+        dout = rng.standard_normal(out.shape) / n
+        grads = checker.call(mlp_backward, dout, caches)
+        context = f"for layer sizes {list(sizes)}, {activation}, N={n}"
+        checker.require(isinstance(grads, dict),
+                        f"should return a dict of gradients, got {_describe(grads)}.")
+        missing = sorted(set(params) - set(grads))
+        checker.require(not missing, f"the gradients of {', '.join(missing)} are missing {context}.")
+        want = reference_mlp_backward(dout, caches)
+        variants = {what: _mlp_backward_variant(dout, caches, what) for what in ("z", "skip")}
+        for key in params:
+            checker.close(f"grads[{key!r}]", grads[key], want[key], [
+                ("the gradient with h'(z) in place of h'(a): the derivative must be taken at the "
+                 "pre-activation a", variants["z"][key]),
+                ("the gradient without the activation derivative h'(a)", variants["skip"][key]),
+                ("the gradient divided by N once more (dout already carries the 1/N)", want[key] / n)],
+                context=context)
+        numerical = reference_numerical_gradient(
+            lambda w: np.sum(mlp_forward({**params, "W1": w}, x, activation)[0] * dout), params["W1"].copy())
+        checker.close("grads['W1'] compared with a numerical gradient", grads["W1"], numerical,
+                      rtol=1e-4, atol=1e-6, context=context)
+    checker.done()
+
+
+def _test_function(x):
+    """f(x) = sum(sin(x) x^2) + log(sum(exp(x))): smooth, not separable, with a known gradient."""
+    return float(np.sum(np.sin(x) * x ** 2) + np.log(np.sum(np.exp(x))))
+
+
+def _test_gradient(x):
+    return np.cos(x) * x ** 2 + 2 * x * np.sin(x) + np.exp(x) / np.sum(np.exp(x))
+
+
+def check_numerical_gradient(numerical_gradient, seed=0, shapes=((4,), (2, 3), (2, 1, 3))):
+    """Central differences against the analytic gradient, and against the reference at a large step h."""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    checker = Checker("numerical_gradient")
+    for shape in shapes:
+        x = rng.standard_normal(shape)
+        saved = x.copy()
+        context = f"for x of shape {shape}"
+        got = checker.call(numerical_gradient, _test_function, x, 1e-5)
+        _unchanged(checker, "x (restore every entry after perturbing it)", saved, x)
+        checker.close("the numerical gradient with h=1e-5", got, _test_gradient(x),
+                      rtol=1e-6, atol=1e-7, context=context)
+        h = 0.1
+        got = checker.call(numerical_gradient, _test_function, x.copy(), h)
+        want = reference_numerical_gradient(_test_function, x.copy(), h)
+        checker.close(f"the numerical gradient with h={h}", got, want, [
+            ("the forward difference (f(x+h) - f(x)) / h; use the central difference",
+             lambda: reference_numerical_gradient(_test_function, x.copy(), h, method="forward")),
+            ("(f(x+h) - f(x-h)) / h: the denominator should be 2h", 2 * want),
+            ("the backward difference (f(x) - f(x-h)) / h; use the central difference",
+             lambda: -reference_numerical_gradient(_test_function, x.copy(), -h, method="forward"))],
+            rtol=1e-7, atol=1e-9, context=context)
+    checker.done()
