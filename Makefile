@@ -1,0 +1,32 @@
+# make book: create .venv, install, build the HTML book into _build/html
+# make test: create .venv, install, build the book, run every test (package, checks, release gate,
+#            notebooks with nbval, autograde round trip, book in a headless browser)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+export MPLBACKEND := Agg
+
+.PHONY: venv book test release clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-build-isolation --no-deps -e .
+	touch $(STAMP)
+
+book: venv
+	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
+
+test: book
+	$(BIN)/python -m pytest tests --nbval-lax --nbval-current-env solutions chapters
+
+release: venv
+	$(BIN)/python -m dlcourse release
+
+clean:
+	rm -rf _build

@@ -1,0 +1,74 @@
+"""From instructor sources to student notebooks: solutions/<id>/ -> chapters/<id>/.
+
+Book: "Instructor guide", section "Editing a chapter".
+Runs ``nbgrader generate_assignment`` for every chapter, then tags every autograded test cell of
+the student version ``raises-exception`` (so nbval and the book execute a notebook whose exercises
+are still stubs) and ``remove-output`` (so the book shows the test's code, not a traceback).
+The sources are never tagged: nbval's raises-exception does not fail when nothing is raised.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["REPO", "CHAPTER_TAGS", "chapter_ids", "is_test_cell", "release", "stale_files"]
+
+REPO = Path(__file__).resolve().parent.parent
+CHAPTER_TAGS = ("raises-exception", "remove-output")
+
+
+def chapter_ids(repo=REPO):
+    """The nbgrader assignment ids, e.g. ['02_backprop']: the folders of solutions/ with a notebook."""
+    return sorted(p.parent.name for p in Path(repo, "solutions").glob("*/*.ipynb")
+                  if p.stem == p.parent.name)
+
+
+def is_test_cell(cell):
+    """An autograded test cell: graded by nbgrader and not a solution cell."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and meta.get("grade", False) and not meta.get("solution", False)
+
+
+def _tag_test_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if is_test_cell(cell):
+            tags = cell.metadata.setdefault("tags", [])
+            tags.extend(tag for tag in CHAPTER_TAGS if tag not in tags)
+    nbformat.write(nb, path)
+
+
+def release(repo=REPO, out=None, ids=None):
+    """Write the student version of every chapter into ``out`` (default: ``<repo>/chapters``)."""
+    repo = Path(repo)
+    out = Path(out) if out else repo / "chapters"
+    for chapter in ids or chapter_ids(repo):
+        target = out / chapter
+        if target.exists():
+            shutil.rmtree(target)
+        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", chapter, "--force",
+                        "--no-db", "--log-level=WARN", f"--CourseDirectory.root={repo}",
+                        f"--CourseDirectory.release_directory={out}"],
+                       cwd=repo, check=True, env=env)
+        for notebook in target.glob("*.ipynb"):
+            _tag_test_cells(notebook)
+    return out
+
+
+def _files(root):
+    return {p.relative_to(root): p.read_bytes() for p in Path(root).rglob("*") if p.is_file()}
+
+
+def stale_files(repo=REPO):
+    """Files of chapters/ that differ from what ``release`` makes now (empty when up to date)."""
+    repo = Path(repo)
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = _files(release(repo, Path(tmp) / "chapters"))
+    current = _files(repo / "chapters")
+    return sorted(f"chapters/{path}" for path in fresh.keys() | current.keys()
+                  if fresh.get(path) != current.get(path))

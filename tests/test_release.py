@@ -1,0 +1,78 @@
+"""The release gate: chapters/ is exactly what `python -m dlcourse release` makes from solutions/."""
+import re
+
+import pytest
+
+from dlcourse.release import CHAPTER_TAGS, stale_files
+from course_notebooks import CHAPTERS, REPO, is_test_cell, nbgrader_meta, read, source_path, student_path
+
+SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+def test_there_are_chapters():
+    assert "02_backprop" in CHAPTERS
+
+
+def test_chapters_are_a_fresh_release():
+    stale = stale_files()
+    assert not stale, f"chapters/ differs from a fresh release: {stale}; run `python -m dlcourse release`"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_sources_are_stored_without_outputs(chapter):
+    for index, cell in enumerate(read(source_path(chapter)).cells):
+        if cell.cell_type == "code":
+            assert not cell.outputs, f"cell {index} of solutions/{chapter} has outputs; clear them"
+            assert cell.execution_count is None, f"cell {index} of solutions/{chapter} has an execution count"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_sources_carry_no_release_tags(chapter):
+    for index, cell in enumerate(read(source_path(chapter)).cells):
+        tags = set(cell.metadata.get("tags", []))
+        assert not tags & set(CHAPTER_TAGS), f"cell {index} of solutions/{chapter} is tagged {tags}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_no_solution_or_hidden_test_leaks(chapter):
+    source = read(source_path(chapter))
+    student_text = "\n".join(cell.source for cell in read(student_path(chapter)).cells)
+    assert "BEGIN SOLUTION" not in student_text and "BEGIN HIDDEN TESTS" not in student_text
+    for cell in source.cells:
+        for region in SOLUTION_REGION.findall(cell.source) + HIDDEN_REGION.findall(cell.source):
+            lines = [line.strip() for line in region.splitlines() if len(line.strip()) > 25]
+            leaked = [line for line in lines if line in student_text]
+            assert not leaked, f"solution or hidden-test lines leaked into chapters/{chapter}: {leaked}"
+        if cell.cell_type == "markdown" and nbgrader_meta(cell).get("solution"):
+            assert cell.source.strip() not in student_text, "a model answer leaked into the student version"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_nbgrader_metadata_is_consistent(chapter):
+    cells = read(source_path(chapter)).cells
+    metas = [nbgrader_meta(cell) for cell in cells if nbgrader_meta(cell)]
+    ids = [meta["grade_id"] for meta in metas]
+    assert len(ids) == len(set(ids)), f"duplicate grade_ids in {chapter}"
+    assert all(meta.get("schema_version") == 3 for meta in metas)
+    tests = [cell for cell in cells if is_test_cell(cell)]
+    written = [cell for cell in cells if cell.cell_type == "markdown" and nbgrader_meta(cell).get("grade")]
+    assert len(tests) >= 5, "a chapter has at least 5 graded exercises"
+    assert len(written) >= 2, "a chapter has at least 2 written questions"
+    for cell in tests + written:
+        assert nbgrader_meta(cell).get("points", 0) > 0
+    for cell in tests:
+        assert "### BEGIN HIDDEN TESTS" in cell.source, f"{nbgrader_meta(cell)['grade_id']} has no hidden tests"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_student_test_cells_are_tagged(chapter):
+    for cell in read(student_path(chapter)).cells:
+        if is_test_cell(cell):
+            assert set(CHAPTER_TAGS) <= set(cell.metadata.get("tags", []))
+
+
+def test_every_chapter_is_in_the_book():
+    toc = (REPO / "_toc.yml").read_text()
+    for chapter in CHAPTERS:
+        assert f"chapters/{chapter}/{chapter}" in toc
