@@ -10,7 +10,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 __all__ = [
-    "Activation", "ACTIVATIONS", "get_activation",
+    "Activation", "ACTIVATIONS", "get_activation", "as_float",
     "sigmoid", "sigmoid_derivative", "tanh", "tanh_derivative",
     "relu", "relu_derivative", "leaky_relu", "leaky_relu_derivative",
     "elu", "elu_derivative", "softplus", "softplus_derivative",
@@ -18,12 +18,18 @@ __all__ = [
 ]
 
 
+def as_float(a):
+    """``a`` as a numpy array of floats, keeping float32/float64 as given (integers become float64)."""
+    a = np.asarray(a)
+    return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)
+
+
 def sigmoid(a):
     """sigma(a) = 1 / (1 + exp(-a)), computed without overflow for large |a|.
 
     Shapes: a (any) -> same shape.
     """
-    a = np.asarray(a, dtype=float)
+    a = as_float(a)
     e = np.exp(-np.abs(a))
     return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
@@ -66,7 +72,8 @@ def relu_derivative(a):
 
     Shapes: a (any) -> same shape.
     """
-    return (np.asarray(a) > 0).astype(float)
+    a = as_float(a)
+    return (a > 0).astype(a.dtype)
 
 
 def leaky_relu(a, slope=0.01):
@@ -90,7 +97,7 @@ def elu(a, alpha=1.0):
 
     Shapes: a (any) -> same shape.
     """
-    a = np.asarray(a, dtype=float)
+    a = as_float(a)
     return np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0.0)))
 
 
@@ -99,7 +106,7 @@ def elu_derivative(a, alpha=1.0):
 
     Shapes: a (any) -> same shape.
     """
-    a = np.asarray(a, dtype=float)
+    a = as_float(a)
     return np.where(a > 0, 1.0, alpha * np.exp(np.minimum(a, 0.0)))
 
 
@@ -124,7 +131,7 @@ def identity(a):
 
     Shapes: a (any) -> same shape.
     """
-    return np.asarray(a, dtype=float)
+    return as_float(a)
 
 
 def identity_derivative(a):
@@ -132,7 +139,7 @@ def identity_derivative(a):
 
     Shapes: a (any) -> same shape.
     """
-    return np.ones_like(a, dtype=float)
+    return np.ones_like(as_float(a))
 
 
 def softmax(a, axis=-1):
@@ -141,7 +148,7 @@ def softmax(a, axis=-1):
     Shapes: a (N, K) -> (N, K); every row is positive and sums to 1.
     Subtracting the row maximum changes nothing mathematically and keeps exp from overflowing.
     """
-    a = np.asarray(a, dtype=float)
+    a = as_float(a)
     e = np.exp(a - a.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
@@ -151,7 +158,7 @@ def log_softmax(a, axis=-1):
 
     Shapes: a (N, K) -> (N, K).
     """
-    a = np.asarray(a, dtype=float)
+    a = as_float(a)
     shifted = a - a.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 

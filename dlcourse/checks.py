@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 RTOL = 1e-5   # relative to each element: lets float32 arithmetic and other summation orders pass
-ATOL = 1e-7   # relative to the largest element of the expected array
+ATOL = 1e-6   # relative to the largest element (at least 1): a few float32 ulps, e.g. for 1 - tanh(a)^2
 
 
 class CheckError(AssertionError):
@@ -34,6 +34,8 @@ class CheckError(AssertionError):
 
 
 def _describe(value):
+    if value is None:
+        return "None (did you forget a `return`?)"
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape}"
     if isinstance(value, (tuple, list)) and not isinstance(value, LinearCache):
@@ -103,7 +105,8 @@ class Checker:
                 hint = " It has the right number of elements, arranged in the wrong shape."
             elif expected.ndim == 0:
                 hint = " It should be a single number (did you forget to sum or average?)."
-            self.fail(f"{what} has shape {got_array.shape}, expected {expected.shape}{where}.{hint}")
+            self.fail(f"{what} has shape {got_array.shape}, expected {expected.shape}{where}.{hint}"
+                      + _known_mistake(got_array, mistakes))
         bad = ~np.isfinite(got_array)
         if bad.any() and np.isfinite(expected).all():
             index = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -119,17 +122,26 @@ class Checker:
         position = f" at index {tuple(int(i) for i in index)}" if error.ndim else ""
         message = (f"{what} is wrong{where}: the largest error is {error[index]:.3g}{position} "
                    f"(expected {expected[index]:.6g}, got {got_array[index]:.6g}).")
-        for description, wrong in mistakes:
-            wrong = np.asarray(wrong() if callable(wrong) else wrong, dtype=float)
-            if wrong.shape == got_array.shape and np.allclose(got_array, wrong, rtol=1e-6, atol=1e-9):
-                message += f" Your result equals {description}."
-                break
-        self.fail(message)
+        self.fail(message + _known_mistake(got_array, mistakes))
 
 
-def _unchanged(checker, what, before, after):
+def _known_mistake(got_array, mistakes):
+    """The sentence naming the first mistake whose result has the shape and values of ``got_array``, or ""."""
+    for description, wrong in mistakes:
+        wrong = np.asarray(wrong() if callable(wrong) else wrong, dtype=float)
+        if wrong.shape == got_array.shape and np.allclose(got_array, wrong, rtol=1e-6, atol=1e-9):
+            return f" Your result equals {description}."
+    return ""
+
+
+def _unchanged(checker, what, before, after, tolerance=0.0):
+    """``after`` equals ``before`` up to ``tolerance`` times its largest entry (at least 1).
+
+    A tolerance forgives rounding, e.g. of x + h - 2h + h, which differs from x in the last bit.
+    """
     __tracebackhide__ = True
-    checker.require(np.array_equal(before, after),
+    scale = max(np.max(np.abs(before), initial=0.0), 1.0)
+    checker.require(before.shape == after.shape and np.all(np.abs(after - before) <= tolerance * scale),
                     f"your function changed its input {what}; compute new arrays instead of editing it.")
 
 
@@ -160,9 +172,9 @@ def check_activation_derivatives(sigmoid_derivative, tanh_derivative, relu_deriv
         for a in inputs:
             a_before = a.copy()
             got = checker.call(student, a)
+            _unchanged(checker, "a", a_before, a)
             checker.close("the derivative", got, reference(a), mistakes(a),
                           context=f"for a of shape {a.shape}")
-            _unchanged(checker, "a", a_before, a)
         checker.done()
 
 
@@ -175,6 +187,8 @@ def check_linear_backward(linear_backward, seed=0, shapes=((4, 3, 2), (1, 5, 1),
         x, w, dout = rng.standard_normal((n, d)), rng.standard_normal((m, d)), rng.standard_normal((n, m))
         saved = (x.copy(), w.copy(), dout.copy())
         result = checker.call(linear_backward, dout, LinearCache(x, w))
+        for what, before, after in zip(("x", "w", "dout"), saved, (x, w, dout)):
+            _unchanged(checker, what, before, after)
         context = f"for N={n}, D={d}, M={m}"
         checker.require(isinstance(result, tuple) and len(result) == 3,
                         f"should return a tuple (dx, dw, db), but returned {_describe(result)}.")
@@ -183,14 +197,13 @@ def check_linear_backward(linear_backward, seed=0, shapes=((4, 3, 2), (1, 5, 1),
                       context=context)
         checker.close("dw", dw, dout.T @ x, [
             ("dout^T x / N: dout already contains the 1/N of the averaged loss", dout.T @ x / n),
-            ("x^T dout transposed back, summed in the wrong order", (x.T @ dout).T / n)], context=context)
+            ("x^T dout, the transpose of dW: weights are stored as (out, in), so dW = dout^T x", x.T @ dout)],
+            context=context)
         checker.close("db", db, dout.sum(axis=0), [
             ("the mean of dout over the batch; it should be the sum (dout already contains the 1/N)",
              dout.mean(axis=0)),
             ("the sum of dout over the outputs instead of over the batch", dout.sum(axis=1))],
             context=context)
-        for what, before, after in zip(("x", "w", "dout"), saved, (x, w, dout)):
-            _unchanged(checker, what, before, after)
     checker.done()
 
 
@@ -200,14 +213,18 @@ def check_softmax_cross_entropy(softmax_cross_entropy, seed=0, shapes=((5, 3), (
     rng = np.random.default_rng(seed)
     checker = Checker("softmax_cross_entropy")
     cases = [(3.0 * rng.standard_normal((n, k)), rng.integers(0, k, size=n)) for n, k in shapes]
-    cases.append((np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0], [0.5, 0.5, 0.5]]),
-                  np.array([0, 2, 1])))
+    # The last row is confidently wrong: its label has logit -1000, so softmax underflows to 0 there and
+    # -log(softmax) is inf; the log-softmax form gives the finite loss 2000.
+    cases.append((np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0], [0.5, 0.5, 0.5],
+                            [1000.0, 0.0, -1000.0]]),
+                  np.array([0, 2, 1, 2])))
     for logits, labels in cases:
         n, k = logits.shape
         context = f"for logits of shape {logits.shape}" + (
             " with entries of size 1000" if np.abs(logits).max() > 100 else "")
         saved = logits.copy()
         result = checker.call(softmax_cross_entropy, logits, labels)
+        _unchanged(checker, "logits", saved, logits)
         checker.require(isinstance(result, tuple) and len(result) == 2,
                         f"should return a tuple (loss, grad), but returned {_describe(result)}.")
         loss, grad = result
@@ -224,7 +241,6 @@ def check_softmax_cross_entropy(softmax_cross_entropy, seed=0, shapes=((5, 3), (
             ("softmax(s) / N: the one-hot targets were not subtracted", act.softmax(logits) / n),
             ("(Y - softmax) / N: the sign is flipped", -want_grad),
             ("-Y / N: the softmax term is missing", -onehot / n)], context=context)
-        _unchanged(checker, "logits", saved, logits)
     shifted_loss, _ = checker.call(softmax_cross_entropy, cases[0][0] + 500.0, cases[0][1])
     checker.close("the loss after adding 500 to every logit", shifted_loss,
                   reference_softmax_cross_entropy(*cases[0])[0],
@@ -263,7 +279,14 @@ def check_mlp_backward(mlp_backward, seed=0,
         x = rng.standard_normal((n, sizes[0]))
         out, caches = mlp_forward(params, x, activation)
         dout = rng.standard_normal(out.shape) / n
+        inputs = [("dout", dout)] + [
+            (f"caches[{layer}].{field}", array) for layer, (linear_cache, activation_cache) in enumerate(caches)
+            for field, array in (("linear.x", linear_cache.x), ("linear.w", linear_cache.w))
+            + ((("activation.a", activation_cache.a),) if activation_cache else ())]
+        saved = [array.copy() for _, array in inputs]
         grads = checker.call(mlp_backward, dout, caches)
+        for (what, array), before in zip(inputs, saved):
+            _unchanged(checker, what, before, array)
         context = f"for layer sizes {list(sizes)}, {activation}, N={n}"
         checker.require(isinstance(grads, dict),
                         f"should return a dict of gradients, got {_describe(grads)}.")
@@ -304,17 +327,24 @@ def check_numerical_gradient(numerical_gradient, seed=0, shapes=((4,), (2, 3), (
         saved = x.copy()
         context = f"for x of shape {shape}"
         got = checker.call(numerical_gradient, _test_function, x, 1e-5)
-        _unchanged(checker, "x (restore every entry after perturbing it)", saved, x)
-        checker.close("the numerical gradient with h=1e-5", got, _test_gradient(x),
-                      rtol=1e-6, atol=1e-7, context=context)
+        _unchanged(checker, "x (restore every entry after perturbing it)", saved, x, tolerance=1e-12)
+        checker.close("the numerical gradient with h=1e-5", got, _test_gradient(saved),
+                      _difference_mistakes(saved, 1e-5), rtol=1e-6, atol=1e-7, context=context)
         h = 0.1
-        got = checker.call(numerical_gradient, _test_function, x.copy(), h)
-        want = reference_numerical_gradient(_test_function, x.copy(), h)
-        checker.close(f"the numerical gradient with h={h}", got, want, [
-            ("the forward difference (f(x+h) - f(x)) / h; use the central difference",
-             lambda: reference_numerical_gradient(_test_function, x.copy(), h, method="forward")),
-            ("(f(x+h) - f(x-h)) / h: the denominator should be 2h", 2 * want),
-            ("the backward difference (f(x) - f(x-h)) / h; use the central difference",
-             lambda: -reference_numerical_gradient(_test_function, x.copy(), -h, method="forward"))],
-            rtol=1e-7, atol=1e-9, context=context)
+        got = checker.call(numerical_gradient, _test_function, saved.copy(), h)
+        want = reference_numerical_gradient(_test_function, saved.copy(), h)
+        checker.close(f"the numerical gradient with h={h}", got, want, _difference_mistakes(saved, h) + [
+            ("the exact gradient, as if a much smaller step were used: use the step h you were given",
+             _test_gradient(saved))], rtol=1e-7, atol=1e-9, context=context)
     checker.done()
+
+
+def _difference_mistakes(x, h):
+    """What the usual mistakes in a numerical gradient with step ``h`` return, for ``Checker.close``."""
+    def gradient(step, method="central"):
+        return lambda: reference_numerical_gradient(_test_function, x.copy(), step, method=method)
+
+    return [
+        ("the forward difference (f(x+h) - f(x)) / h; use the central difference", gradient(h, "forward")),
+        ("(f(x+h) - f(x-h)) / h: the denominator should be 2h", lambda: 2 * gradient(h)()),
+        ("the backward difference (f(x) - f(x-h)) / h; use the central difference", gradient(-h, "forward"))]

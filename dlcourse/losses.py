@@ -6,7 +6,7 @@ gradient carries a factor 1/N.
 """
 import numpy as np
 
-from .activations import log_softmax, sigmoid, softmax
+from .activations import as_float, log_softmax, sigmoid, softmax
 
 __all__ = [
     "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -21,7 +21,7 @@ def mse_loss(pred, target):
     The negative log-likelihood of Gaussian noise with unit variance, up to a constant.
     torch's MSELoss is (1/(N K)) sum (yhat - y)^2 instead: ours is K/2 times it.
     """
-    pred, target = np.asarray(pred, dtype=float), np.asarray(target, dtype=float)
+    pred, target = as_float(pred), as_float(target)
     n = pred.shape[0]
     residual = pred - target
     return 0.5 * np.sum(residual ** 2) / n, residual / n
@@ -34,7 +34,7 @@ def binary_cross_entropy(prob, target):
     The negative log-likelihood of a Bernoulli variable. Prefer the ``_with_logits`` form,
     which stays finite when p reaches 0 or 1. (Averaged over all elements, as torch does.)
     """
-    p, y = np.asarray(prob, dtype=float), np.asarray(target, dtype=float)
+    p, y = as_float(prob), as_float(target)
     n = p.size
     loss = -np.sum(y * np.log(p) + (1 - y) * np.log1p(-p)) / n
     return loss, (p - y) / (p * (1 - p)) / n
@@ -45,7 +45,7 @@ def binary_cross_entropy_with_logits(logits, target):
 
     Shapes: logits (N,), target (N,) in {0, 1} -> loss (), grad (N,).
     """
-    s, y = np.asarray(logits, dtype=float), np.asarray(target, dtype=float)
+    s, y = as_float(logits), as_float(target)
     n = s.size
     return np.sum(np.logaddexp(0.0, s) - y * s) / n, (sigmoid(s) - y) / n
 
@@ -67,8 +67,11 @@ def softmax_cross_entropy(logits, labels):
     Shapes: logits (N, K), labels (N,) integers in [0, K) -> loss (), grad (N, K).
     Computed with log-softmax, so logits of +-1000 give finite values.
     """
-    logits = np.asarray(logits, dtype=float)
+    logits = as_float(logits)
     labels = np.asarray(labels)
     n = logits.shape[0]
-    loss = -np.sum(log_softmax(logits)[np.arange(n), labels]) / n
-    return loss, (softmax(logits) - one_hot(labels, logits.shape[1])) / n
+    log_probs = log_softmax(logits)
+    loss = -np.sum(log_probs[np.arange(n), labels]) / n
+    grad = np.exp(log_probs)
+    grad[np.arange(n), labels] -= 1.0
+    return loss, grad / n
