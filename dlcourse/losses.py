@@ -6,7 +6,7 @@ gradient carries a factor 1/N.
 """
 import numpy as np
 
-from .activations import as_float, log_softmax, sigmoid, softmax
+from .activations import as_float, log_softmax, sigmoid
 
 __all__ = [
     "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",

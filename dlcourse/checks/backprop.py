@@ -1,149 +1,19 @@
-"""What the test cells call: checks that compare a student's function with oracles and explain mistakes.
-
-Book: "How to use this book" explains what a failing check tells you.
-Each ``check_*`` function calls the student's function on fresh random inputs, compares the result
-with the reference implementation in ``dlcourse`` (itself tested against torch autograd) and, where
-useful, with a numerical gradient. It raises ``AssertionError`` with a message in words when
-something is wrong (which output, which shape, the largest error and where, and which known mistake
-the result matches), re-raises ``NotImplementedError`` for an unfinished stub, never writes to stderr,
-and on success prints one line such as ``linear_backward: 9 checks passed``.
+"""Checks for chapter 02_backprop: activation derivatives, linear_backward, softmax cross-entropy,
+mlp_backward and the numerical gradient.
 """
-import warnings
-
 import numpy as np
 
-from . import activations as act
-from .gradcheck import numerical_gradient as reference_numerical_gradient
-from .init import init_mlp
-from .layers import LinearCache
-from .losses import softmax_cross_entropy as reference_softmax_cross_entropy
-from .network import mlp_backward as reference_mlp_backward
-from .network import mlp_forward
+from .. import activations as act
+from ..gradcheck import numerical_gradient as reference_numerical_gradient
+from ..init import init_mlp
+from ..layers import LinearCache
+from ..losses import softmax_cross_entropy as reference_softmax_cross_entropy
+from ..network import mlp_backward as reference_mlp_backward
+from ..network import mlp_forward
+from .core import Checker, describe, unchanged
 
-__all__ = [
-    "CheckError", "Checker", "check_activation_derivatives", "check_linear_backward",
-    "check_softmax_cross_entropy", "check_mlp_backward", "check_numerical_gradient",
-]
-
-RTOL = 1e-5   # relative to each element: lets float32 arithmetic and other summation orders pass
-ATOL = 1e-6   # relative to the largest element (at least 1): a few float32 ulps, e.g. for 1 - tanh(a)^2
-
-
-class CheckError(AssertionError):
-    """A check failed; the message says what is wrong in words."""
-
-
-def _describe(value):
-    if value is None:
-        return "None (did you forget a `return`?)"
-    if isinstance(value, np.ndarray):
-        return f"array of shape {value.shape}"
-    if isinstance(value, (tuple, list)) and not isinstance(value, LinearCache):
-        return f"{type(value).__name__} of length {len(value)}"
-    return type(value).__name__
-
-
-class Checker:
-    """Counts passed checks for one student function and builds the failure messages."""
-
-    def __init__(self, name):
-        self.name = name
-        self.passed = 0
-
-    def call(self, fn, *args, **kwargs):
-        """Call the student's ``fn`` quietly (no warnings reach stderr) and explain any exception."""
-        __tracebackhide__ = True
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            try:
-                return fn(*args, **kwargs)
-            except NotImplementedError:
-                raise NotImplementedError(
-                    f"{self.name} is not implemented yet: replace `raise NotImplementedError()` "
-                    "with your code, then run this cell again.") from None
-            except Exception as err:
-                shown = ", ".join(_describe(a) for a in args)
-                raise CheckError(f"{self.name} raised {type(err).__name__}: {err}\n"
-                                 f"It was called with ({shown}).") from err
-
-    def fail(self, message):
-        __tracebackhide__ = True
-        raise CheckError(f"{self.name}: {message}")
-
-    def ok(self):
-        self.passed += 1
-
-    def done(self):
-        print(f"{self.name}: {self.passed} checks passed")
-
-    def require(self, condition, message):
-        __tracebackhide__ = True
-        if not condition:
-            self.fail(message)
-        self.ok()
-
-    def close(self, what, got, expected, mistakes=(), rtol=RTOL, atol=ATOL, context=""):
-        """Assert ``got`` equals ``expected`` up to tolerance; name the mistake when one matches.
-
-        ``mistakes`` is a sequence of (description, wrong_value) pairs: results that a known mistake
-        produces. A wrong value may be a callable, evaluated only when the check fails.
-        """
-        __tracebackhide__ = True
-        expected = np.asarray(expected, dtype=float)
-        where = f" {context}" if context else ""
-        if got is None:
-            self.fail(f"{what} is None{where}. Did you forget a `return`?")
-        try:
-            got_array = np.asarray(got, dtype=float)
-        except (TypeError, ValueError):
-            self.fail(f"{what} should be a numpy array of numbers, but it is a {type(got).__name__}{where}.")
-        if got_array.shape != expected.shape:
-            hint = ""
-            if got_array.ndim == 2 and got_array.shape == expected.shape[::-1]:
-                hint = " It looks transposed."
-            elif got_array.size == expected.size:
-                hint = " It has the right number of elements, arranged in the wrong shape."
-            elif expected.ndim == 0:
-                hint = " It should be a single number (did you forget to sum or average?)."
-            self.fail(f"{what} has shape {got_array.shape}, expected {expected.shape}{where}.{hint}"
-                      + _known_mistake(got_array, mistakes))
-        bad = ~np.isfinite(got_array)
-        if bad.any() and np.isfinite(expected).all():
-            index = tuple(int(i) for i in np.argwhere(bad)[0])
-            self.fail(f"{what} contains {got_array[index]} at index {index}{where}, "
-                      "where a finite number was expected. Look for overflow in exp or a log of 0.")
-        error = np.abs(got_array - expected)
-        scale = np.max(np.abs(expected), initial=0.0)
-        tolerance = atol * max(scale, 1.0) + rtol * np.abs(expected)
-        if np.all(error <= tolerance):
-            self.ok()
-            return
-        index = np.unravel_index(np.argmax(error - tolerance), error.shape)
-        position = f" at index {tuple(int(i) for i in index)}" if error.ndim else ""
-        message = (f"{what} is wrong{where}: the largest error is {error[index]:.3g}{position} "
-                   f"(expected {expected[index]:.6g}, got {got_array[index]:.6g}).")
-        self.fail(message + _known_mistake(got_array, mistakes))
-
-
-def _known_mistake(got_array, mistakes):
-    """The sentence naming the first mistake whose result has the shape and values of ``got_array``, or ""."""
-    for description, wrong in mistakes:
-        wrong = np.asarray(wrong() if callable(wrong) else wrong, dtype=float)
-        if wrong.shape == got_array.shape and np.allclose(got_array, wrong, rtol=1e-6, atol=1e-9):
-            return f" Your result equals {description}."
-    return ""
-
-
-def _unchanged(checker, what, before, after, tolerance=0.0):
-    """``after`` equals ``before`` up to ``tolerance`` times its largest entry (at least 1).
-
-    A tolerance forgives rounding, e.g. of x + h - 2h + h, which differs from x in the last bit.
-    """
-    __tracebackhide__ = True
-    scale = max(np.max(np.abs(before), initial=0.0), 1.0)
-    checker.require(before.shape == after.shape and np.all(np.abs(after - before) <= tolerance * scale),
-                    f"your function changed its input {what}; compute new arrays instead of editing it.")
-
+__all__ = ["check_activation_derivatives", "check_linear_backward", "check_softmax_cross_entropy",
+           "check_mlp_backward", "check_numerical_gradient"]
 
 def check_activation_derivatives(sigmoid_derivative, tanh_derivative, relu_derivative, seed=0,
                                  shapes=((7,), (3, 4))):
@@ -172,7 +42,7 @@ def check_activation_derivatives(sigmoid_derivative, tanh_derivative, relu_deriv
         for a in inputs:
             a_before = a.copy()
             got = checker.call(student, a)
-            _unchanged(checker, "a", a_before, a)
+            unchanged(checker, "a", a_before, a)
             checker.close("the derivative", got, reference(a), mistakes(a),
                           context=f"for a of shape {a.shape}")
         checker.done()
@@ -188,10 +58,10 @@ def check_linear_backward(linear_backward, seed=0, shapes=((4, 3, 2), (1, 5, 1),
         saved = (x.copy(), w.copy(), dout.copy())
         result = checker.call(linear_backward, dout, LinearCache(x, w))
         for what, before, after in zip(("x", "w", "dout"), saved, (x, w, dout)):
-            _unchanged(checker, what, before, after)
+            unchanged(checker, what, before, after)
         context = f"for N={n}, D={d}, M={m}"
         checker.require(isinstance(result, tuple) and len(result) == 3,
-                        f"should return a tuple (dx, dw, db), but returned {_describe(result)}.")
+                        f"should return a tuple (dx, dw, db), but returned {describe(result)}.")
         dx, dw, db = result
         checker.close("dx", dx, dout @ w, [("dout W / N: dout already contains the 1/N", dout @ w / n)],
                       context=context)
@@ -224,9 +94,9 @@ def check_softmax_cross_entropy(softmax_cross_entropy, seed=0, shapes=((5, 3), (
             " with entries of size 1000" if np.abs(logits).max() > 100 else "")
         saved = logits.copy()
         result = checker.call(softmax_cross_entropy, logits, labels)
-        _unchanged(checker, "logits", saved, logits)
+        unchanged(checker, "logits", saved, logits)
         checker.require(isinstance(result, tuple) and len(result) == 2,
-                        f"should return a tuple (loss, grad), but returned {_describe(result)}.")
+                        f"should return a tuple (loss, grad), but returned {describe(result)}.")
         loss, grad = result
         checker.require(np.ndim(loss) == 0,
                         f"the loss should be a single number (the average over the batch), "
@@ -286,10 +156,10 @@ def check_mlp_backward(mlp_backward, seed=0,
         saved = [array.copy() for _, array in inputs]
         grads = checker.call(mlp_backward, dout, caches)
         for (what, array), before in zip(inputs, saved):
-            _unchanged(checker, what, before, array)
+            unchanged(checker, what, before, array)
         context = f"for layer sizes {list(sizes)}, {activation}, N={n}"
         checker.require(isinstance(grads, dict),
-                        f"should return a dict of gradients, got {_describe(grads)}.")
+                        f"should return a dict of gradients, got {describe(grads)}.")
         missing = sorted(set(params) - set(grads))
         checker.require(not missing, f"the gradients of {', '.join(missing)} are missing {context}.")
         want = reference_mlp_backward(dout, caches)
@@ -327,7 +197,7 @@ def check_numerical_gradient(numerical_gradient, seed=0, shapes=((4,), (2, 3), (
         saved = x.copy()
         context = f"for x of shape {shape}"
         got = checker.call(numerical_gradient, _test_function, x, 1e-5)
-        _unchanged(checker, "x (restore every entry after perturbing it)", saved, x, tolerance=1e-12)
+        unchanged(checker, "x (restore every entry after perturbing it)", saved, x, tolerance=1e-12)
         checker.close("the numerical gradient with h=1e-5", got, _test_gradient(saved),
                       _difference_mistakes(saved, 1e-5), rtol=1e-6, atol=1e-7, context=context)
         h = 0.1

@@ -1,0 +1,19 @@
+"""What the test cells call: checks that compare a student's function with oracles and explain mistakes.
+
+Book: "How to use this book" explains what a failing check tells you.
+Each ``check_*`` function calls the student's function on fresh random inputs, compares the result
+with the reference implementation in ``dlcourse`` (itself tested against torch autograd) and, where
+useful, with a numerical gradient. It raises ``AssertionError`` with a message in words when
+something is wrong (which output, which shape, the largest error and where, and which known mistake
+the result matches), re-raises ``NotImplementedError`` for an unfinished stub, never writes to stderr,
+and on success prints one line such as ``linear_backward: 9 checks passed``.
+"""
+from .backprop import (check_activation_derivatives, check_linear_backward, check_mlp_backward,
+                       check_numerical_gradient, check_softmax_cross_entropy)
+from .core import ATOL, RTOL, Checker, CheckError
+
+__all__ = [
+    "CheckError", "Checker", "RTOL", "ATOL",
+    "check_activation_derivatives", "check_linear_backward", "check_softmax_cross_entropy",
+    "check_mlp_backward", "check_numerical_gradient",
+]
