@@ -7,9 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
-export MPLBACKEND := Agg
 
-.PHONY: venv book test release clean
+.PHONY: venv book book-instructor test release clean
 
 venv: $(STAMP)
 
@@ -20,7 +19,12 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 book: venv
-	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
+	$(BIN)/jupyter-book build . --all --builder html -W -n --keep-going
+
+# The instructor edition: solutions/ notebooks, solutions folded into toggles (not the default book).
+book-instructor: venv
+	$(BIN)/python -m dlcourse instructor-source
+	$(BIN)/jupyter-book build _build/instructor_src --path-output _build/instructor --all --builder html -W -n --keep-going
 
 test: book
 	$(BIN)/python -m pytest tests --nbval-lax --nbval-current-env solutions chapters

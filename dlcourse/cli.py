@@ -15,10 +15,14 @@ def main(argv=None):
     release_cmd.add_argument("--check", action="store_true",
                              help="do not write; exit 1 if chapters/ differs from a fresh release")
     release_cmd.add_argument("chapters", nargs="*", help="chapter ids (default: all)")
+    commands.add_parser("instructor-source",
+                        help="write _build/instructor_src, the instructor edition's source tree")
     args = parser.parse_args(argv)
 
-    from . import release
-    if args.command == "release":
+    from . import editions, release
+    if args.command == "instructor-source":
+        print(f"wrote {editions.write_instructor_source()}")
+    elif args.command == "release":
         if args.check:
             stale = release.stale_files()
             for path in stale:

@@ -76,3 +76,17 @@ def test_every_chapter_is_in_the_book():
     toc = (REPO / "_toc.yml").read_text()
     for chapter in CHAPTERS:
         assert f"chapters/{chapter}/{chapter}" in toc
+
+
+def test_instructor_edition_folds_the_solutions(tmp_path):
+    from dlcourse.editions import write_instructor_source
+
+    out = write_instructor_source(out=tmp_path / "instructor")
+    assert (out / "_toc.yml").read_text() == (REPO / "_toc.yml").read_text()
+    assert "(instructor edition)" in (out / "_config.yml").read_text()
+    for chapter in CHAPTERS:
+        cells = read(out / "chapters" / chapter / f"{chapter}.ipynb").cells
+        folded = [cell for cell in cells if "hide-input" in cell.metadata.get("tags", [])]
+        assert any("### BEGIN SOLUTION" in cell.source for cell in folded)
+        assert any("### BEGIN HIDDEN TESTS" in cell.source for cell in folded)
+        assert any(cell.source.startswith("**Model answer.**") for cell in cells)
