@@ -1,0 +1,3 @@
+"""Checks for chapter 04_optimisers (being written)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Checks for chapter 01_sgd (being written)."""
+
+__all__ = []
