@@ -15,7 +15,7 @@ import numpy as np
 
 __all__ = [
     "Surface", "ill_conditioned_quadratic", "rosenbrock", "saddle", "several_minima",
-    "run_trajectory", "classify_stationary_point",
+    "run_trajectory", "classify_stationary_point", "classify_by_signs",
 ]
 
 
@@ -192,7 +192,15 @@ def classify_stationary_point(hessian, tol=1e-8):
     second-order information cannot decide (e.g. x^4 at 0 is a minimum, x^3 is not).
     """
     eigenvalues = np.linalg.eigvalsh(np.asarray(hessian, dtype=float))
-    positive, negative = eigenvalues > tol, eigenvalues < -tol
+    return classify_by_signs(eigenvalues > tol, eigenvalues < -tol)
+
+
+def classify_by_signs(positive, negative):
+    """"saddle" if some eigenvalue is positive and some negative, "minimum" if all are positive,
+    "maximum" if all are negative, else "degenerate".
+
+    Shapes: positive, negative boolean (n,) masks of the eigenvalues -> str.
+    """
     if positive.any() and negative.any():
         return "saddle"
     if positive.all():

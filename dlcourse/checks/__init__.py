@@ -8,10 +8,10 @@ something is wrong (which output, which shape, the largest error and where, and 
 the result matches), re-raises ``NotImplementedError`` for an unfinished stub, never writes to stderr,
 and on success prints one line such as ``linear_backward: 9 checks passed``.
 """
-from . import backprop, optimisers, sgd
+from . import backprop, optimisers, schedules_averaging, sgd, stationary
 from .core import ATOL, RTOL, Checker, CheckError
 
-CHAPTER_MODULES = (backprop, sgd, optimisers)
+CHAPTER_MODULES = (sgd, stationary, schedules_averaging, backprop, optimisers)
 # Every chapter module lists its checks in __all__; they are all importable from dlcourse.checks.
 globals().update({name: getattr(module, name) for module in CHAPTER_MODULES for name in module.__all__})
 
