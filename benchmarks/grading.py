@@ -1,0 +1,235 @@
+"""Benchmark of the grading workflow; writes the generated parts of the instructor guide.
+
+Run: `make grading-benchmark` (about 10-15 minutes on 2 cores; not part of `make test`). Writes to
+benchmarks/results/:
+
+- grading_speed.md     per chapter: plain execution of the solved notebook (nbclient, no sandbox), the
+                       same in the sandbox, and grading (nbgrader, sandbox, checks, merge) per
+                       submission with 1 and with 2 jobs, and the speed-up;
+- grading_library.md   the library report, at check level and through nbgrader;
+- grading_hostile.md   the hostile and broken submissions: expected and observed grades;
+- sample_grades.csv    the CSV of the benchmark class, and sample_feedback.md an excerpt of a
+                       feedback page (the guide shows both).
+
+Options: --students N (size of the timed class, default 8), --only speed|hostile|library.
+"""
+import argparse
+import csv
+import html
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from dlcourse.grading import library, library_report  # noqa: E402
+from dlcourse.grading.collect import collect  # noqa: E402
+from dlcourse.grading.course import Course  # noqa: E402
+from dlcourse.grading.export import write_csv  # noqa: E402
+from dlcourse.grading.runner import grade_class  # noqa: E402
+from dlcourse.grading.sandbox import SandboxKernelManager, sandbox_mode  # noqa: E402
+from dlcourse.grading.settings import Settings  # noqa: E402
+from dlcourse.release import chapter_ids  # noqa: E402
+
+OUT = REPO / "benchmarks" / "results"
+
+
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def execute(nb_bytes, sandboxed, repeats=3):
+    """Median seconds to execute a notebook top to bottom with nbclient (kernel start included)."""
+    times = []
+    for _ in range(repeats):
+        nb = nbformat.reads(nb_bytes.decode(), as_version=4)
+        kwargs = {"kernel_manager_class": SandboxKernelManager} if sandboxed else {}
+        client = NotebookClient(nb, timeout=120, allow_errors=True, **kwargs)
+        with tempfile.TemporaryDirectory() as cwd:
+            started = time.perf_counter()
+            client.execute(cwd=cwd)
+            times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def class_export(chapter, root, students):
+    """A class of ``students``: solved notebooks, every third one with a mistake from the library."""
+    entries = [e for e in library.load(chapter.chapter) if e.kind == "mistake" and not e.gap]
+    release = nbformat.read(REPO / "chapters" / chapter.chapter / f"{chapter.chapter}.ipynb", as_version=4)
+    export = root / "export"
+    export.mkdir()
+    for number in range(students):
+        entry = entries[(number * 7) % len(entries)] if number % 3 == 2 and entries else None
+        data = library.submission(chapter, release, entry)
+        (export / f"student{number:02d}_{chapter.chapter}.ipynb").write_bytes(data)
+    return export
+
+
+def timed_class(chapter_id, students, jobs_list=(1, 2)):
+    """{jobs: seconds for the class} (the course is prepared beforehand; its time is reported apart)."""
+    chapter = library.Chapter(chapter_id)
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        root = Path(tmp)
+        export = class_export(chapter, root, students)
+        course = Course(root / "course", chapter_id)
+        started = time.perf_counter()
+        course.prepare(log=log)
+        prepare = time.perf_counter() - started
+        submissions, _ = collect(export, chapter_id, root / "inbox")
+        walls, per_submission = {}, {}
+        for jobs in jobs_list:
+            started = time.perf_counter()
+            grade_class(course, submissions, jobs=jobs, force=True, log=lambda message: None)
+            walls[jobs] = time.perf_counter() - started
+            timings = json.loads((course.state / "timings.json").read_text())
+            per_submission[jobs] = statistics.mean(timings[s.student] for s in submissions)
+            log(f"{chapter_id}: {students} submissions with {jobs} job(s) in {walls[jobs]:.1f} s")
+        csv_text = write_csv(course).read_text()
+        feedback = sorted((course.root / "feedback").glob(f"*/{chapter_id}/{chapter_id}.html"))
+        sample = next(filter(None, (feedback_excerpt(page.read_text()) for page in feedback)), None)
+        solved = library.submission(chapter, nbformat.read(course.release, as_version=4))
+    return {"prepare": prepare, "walls": walls, "per_submission": per_submission, "csv": csv_text,
+            "feedback": sample, "solved": solved}
+
+
+def feedback_excerpt(page):
+    """The text of the feedback page around the first failed test (what a student reads)."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<(script|style)\b.*?</\1>", "", page, flags=re.S)))
+    text = re.sub(r"\n\s*\n+", "\n", text)
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    at = next((i for i, line in enumerate(lines) if "CheckError" in line), None)
+    if at is None:
+        return None
+    start = max(i for i in range(at + 1) if lines[i].startswith("Grade cell:") or i == 0)
+    return "\n".join(lines[start:at + 1])
+
+
+BURN = "import time\nt = time.perf_counter()\nsum(i * i for i in range(6 * 10 ** 6))\nprint(time.perf_counter() - t)"
+
+
+def parallel_capacity():
+    """How much faster two CPU-bound processes finish together than one after the other, here and now.
+
+    A virtual machine's "2 cores" may share one physical core or be throttled; this calibrates the
+    speed-up of grading with 2 jobs.
+    """
+    import subprocess
+    one = float(subprocess.run([sys.executable, "-c", BURN], capture_output=True, text=True).stdout)
+    started = time.perf_counter()
+    pair = [subprocess.Popen([sys.executable, "-c", BURN], stdout=subprocess.DEVNULL) for _ in range(2)]
+    for process in pair:
+        process.wait()
+    return 2 * one / (time.perf_counter() - started)
+
+
+def speed(students):
+    rows = []
+    samples = None
+    capacity = parallel_capacity()
+    for chapter_id in chapter_ids():
+        if not (REPO / "tests" / "grading" / "library" / f"{chapter_id}.py").exists():
+            log(f"{chapter_id}: no library yet, timed with the instructor's solution only")
+        try:
+            result = timed_class(chapter_id, students)
+        except Exception as error:          # a chapter being written may not grade yet: report it
+            first = (str(error).splitlines() or [type(error).__name__])[0][:160]
+            log(f"{chapter_id}: could not be graded: {first}")
+            rows.append(f"| {chapter_id} | could not be graded: {first} |" + " |" * 7)
+            continue
+        plain = execute(result["solved"], sandboxed=False)
+        boxed = execute(result["solved"], sandboxed=True)
+        one, two = result["per_submission"][1], result["walls"][2] / students
+        whole = result["walls"][1] / students      # one job, everything included (merge, feedback)
+        rows.append(f"| {chapter_id} | {plain:.1f} | {boxed:.1f} | {one:.1f} | {whole:.1f} | {whole / plain - 1:+.0%} | "
+                    f"{two:.1f} | {result['walls'][1] / result['walls'][2]:.2f} | {result['prepare']:.0f} |")
+        if result["feedback"] and samples is None:
+            samples = result
+    text = "\n".join([
+        f"Measured by `make grading-benchmark` on {_machine()}, sandbox mode `{sandbox_mode()}`, a class of "
+        f"{students} submissions per chapter (every third with a mistake from the library). On this machine, at "
+        f"the time, two CPU-bound Python processes ran {capacity:.2f} times as fast together as one after the "
+        f"other: the best speed-up 2 jobs can give.", "",
+        "| chapter | plain execution (s) | in the sandbox (s) | autograde in its worker (s) | class with 1 job, per "
+        "submission (s) | overhead over plain execution | class with 2 jobs, per submission (s) | speed-up with 2 "
+        "jobs | preparing the course, once (s) |",
+        "|---|---|---|---|---|---|---|---|---|", *rows, ""])
+    (OUT / "grading_speed.md").write_text(text)
+    if samples:
+        (OUT / "sample_grades.csv").write_text(samples["csv"])
+        (OUT / "sample_feedback.md").write_text("```text\n" + samples["feedback"] + "\n```\n")
+    log("wrote grading_speed.md, sample_grades.csv, sample_feedback.md")
+
+
+def _machine():
+    import os
+    import platform
+    return f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), Python {platform.python_version()}"
+
+
+def hostile():
+    from grading.hostile import CASES, CHAPTER, SETTINGS, SOLUTIONS, TESTS
+    with tempfile.TemporaryDirectory(prefix="hostile-") as tmp:
+        root = Path(tmp)
+        course = Course(root / "course", CHAPTER, solutions=SOLUTIONS, settings=Settings(**SETTINGS))
+        course.prepare(log=log)
+        source = nbformat.read(SOLUTIONS / CHAPTER / f"{CHAPTER}.ipynb", as_version=4)
+        release = nbformat.read(course.release, as_version=4)
+        context = {"gradebook": str(course.root / "gradebook.db"), "submissions": str(course.state / "inbox"),
+                   "classmate": str(course.state / "inbox" / "extracted" / "correct" / f"{CHAPTER}.ipynb"),
+                   "solutions": str(REPO / "solutions"), "course": str(course.root)}
+        archive = root / "export.zip"
+        with zipfile.ZipFile(archive, "w") as zipped:
+            for case in CASES:
+                if case.build is None:
+                    zipped.writestr(f"{case.name}/README.txt", "no notebook")
+                else:
+                    zipped.writestr(f"{case.name}/{CHAPTER}.ipynb", case.build(source, release, context))
+        submissions, _ = collect(archive, CHAPTER, course.state / "inbox")
+        started = time.perf_counter()
+        grade_class(course, submissions, jobs=2, log=lambda message: None)
+        seconds = time.perf_counter() - started
+        rows = {row["student"]: row for row in csv.DictReader(open(write_csv(course)))}
+    lines = [f"{len(CASES)} submissions of the two-exercise fixture chapter (tests 2 + 3 points), graded as one "
+             f"class in {seconds:.0f} s with 2 jobs; limits: {SETTINGS}.", "",
+             "| case | what the student did | expected | observed | status | flags and notes (abridged) |",
+             "|---|---|---|---|---|---|"]
+    for case in CASES:
+        row = rows[case.name]
+        observed = "+".join(f"{float(row[t]):g}" for t in TESTS)
+        expected = "+".join(f"{s:g}" for s in case.scores)
+        mark = "" if observed == expected else " **MISMATCH**"
+        said = " / ".join(part for part in (row["flags"], row["notes"]) if part).replace("|", "/").replace("<", "&lt;")
+        lines.append(f"| {case.name} | {case.description} | {expected} | {observed}{mark} | {row['status']} | "
+                     f"{said[:150]} |")
+    (OUT / "grading_hostile.md").write_text("\n".join(lines) + "\n")
+    log(f"wrote grading_hostile.md ({seconds:.0f} s)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=8)
+    parser.add_argument("--only", choices=["speed", "hostile", "library"])
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    if args.only in (None, "speed"):
+        speed(args.students)
+    if args.only in (None, "hostile"):
+        hostile()
+    if args.only in (None, "library"):
+        results = {chapter: library_report.evaluate(chapter, nbgrader=True, jobs=2, log=log)
+                   for chapter in library.chapters_with_library()}
+        (OUT / "grading_library.md").write_text(library_report.report(results))
+        log("wrote grading_library.md")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""Grading a class with nbgrader: from a platform's export of submissions to grades and feedback.
+
+Book: "Instructor guide", section "Grading a class with nbgrader".
+
+``python -m dlcourse grade <chapter> <folder or zip> --course <dir>`` runs the whole workflow:
+
+- :mod:`.collect` maps the platform's files to students;
+- :mod:`.notebooks` reads each file (or says why it cannot) and puts its graded cells in order;
+- :mod:`.scan` looks for code that games the tests (flags only);
+- :mod:`.course` prepares the course directory and grades the instructor's solution once;
+- :mod:`.runner` grades each student in a private course directory (:mod:`.worker`), N at a time;
+- :mod:`.execute`, :mod:`.sandbox`, :mod:`.kernel`, :mod:`.guard` run the notebook safely;
+- :mod:`.scoring` scores a test cell only when its checks said they passed;
+- :mod:`.feedback` keeps the hidden tests out of the feedback pages;
+- :mod:`.export` writes the reproducible CSV; :mod:`.library` and :mod:`.library_report` measure
+  the tests against libraries of wrong and correct implementations;
+- :mod:`.pool` keeps the worker processes, :mod:`.findings` turns what happened into notes and
+  flags, :mod:`.settings` holds the limits.
+
+This package is imported by the grader, never by student notebooks (except :mod:`.guard`, inside
+the grading kernel).
+"""
+__all__ = ["collect", "course", "execute", "export", "feedback", "findings", "guard", "kernel", "library",
+           "library_report", "notebooks", "pool", "runner", "sandbox", "scan", "scoring", "settings", "worker"]

@@ -1,0 +1,124 @@
+"""A class of hostile and broken submissions (tests/grading/hostile.py) through the real grading path.
+
+The whole class is one zip, graded with two jobs in the sandbox: every case must get the grade it
+must get, the rest of the class must be graded normally, and nothing may be lost or leaked.
+"""
+import csv
+import json
+import os
+import zipfile
+
+import nbformat
+import pytest
+
+from dlcourse.grading.collect import collect
+from dlcourse.grading.course import Course
+from dlcourse.grading.export import write_csv
+from dlcourse.grading.feedback import leaked_lines
+from dlcourse.grading.runner import grade_class
+from dlcourse.grading.sandbox import SANDBOX_UID, sandbox_mode
+from dlcourse.grading.settings import Settings
+from dlcourse.release import REPO
+from grading.hostile import CASES, CHAPTER, SETTINGS, SOLUTIONS, TESTS, snoop_targets
+
+CASE = {case.name: case for case in CASES}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile")
+    course = Course(root / "course", CHAPTER, solutions=SOLUTIONS, settings=Settings(**SETTINGS))
+    course.prepare(log=lambda message: None)
+    source = nbformat.read(SOLUTIONS / CHAPTER / f"{CHAPTER}.ipynb", as_version=4)
+    release = nbformat.read(course.release, as_version=4)
+    extracted = course.state / "inbox" / "extracted"
+    context = {"gradebook": str(course.root / "gradebook.db"), "submissions": str(extracted),
+               "classmate": str(extracted / "correct" / f"{CHAPTER}.ipynb"),
+               "solutions": str(REPO / "solutions" / "02_backprop" / "02_backprop.ipynb"),
+               "course": str(course.root)}
+    archive = root / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for case in CASES:
+            if case.build is None:
+                zipped.writestr(f"{case.name}/README.txt", "my notebook is on my other laptop")
+            else:
+                zipped.writestr(f"{case.name}/{CHAPTER}.ipynb", case.build(source, release, context))
+    submissions, notes = collect(archive, CHAPTER, course.state / "inbox")
+    results = grade_class(course, submissions, jobs=2, log=lambda message: None)
+    with open(write_csv(course)) as file:
+        rows = {row["student"]: row for row in csv.DictReader(file)}
+    return course, rows, {result.student: result for result in results}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_submission_gets_the_grade_it_must_get(graded, case):
+    course, rows, _ = graded
+    row = rows[case.name]
+    observed = tuple(float(row[test]) for test in TESTS)
+    assert observed == case.scores, f"{case.name}: {row}"
+    assert row["status"] == case.status
+    assert row["written_shift"] == case.written
+    assert row["autograded"] == f"{sum(case.scores):g}" and row["autograded_max"] == "5"
+    for word in case.notes:
+        assert word in row["notes"], f"{case.name}: {word!r} not in notes: {row['notes']}"
+    if case.flags:
+        for word in case.flags:
+            assert word in row["flags"], f"{case.name}: {word!r} not in flags: {row['flags']}"
+    else:
+        assert row["flags"] == "", f"{case.name}: unexpected flags {row['flags']}"
+
+
+def test_nothing_is_lost(graded):
+    course, rows, results = graded
+    assert sorted(rows) == sorted(case.name for case in CASES)
+    for case in CASES:
+        feedback = course.root / "feedback" / case.name / CHAPTER / f"{CHAPTER}.html"
+        assert feedback.exists(), f"no feedback for {case.name}"
+        if case.build is not None:
+            assert (course.state / "originals" / case.name / f"{CHAPTER}.ipynb").exists()
+    assert not list((course.root / ".work" / CHAPTER).glob("[!_]*")), "per-student folders left behind"
+
+
+def test_feedback_never_shows_hidden_tests(graded):
+    course, _, _ = graded
+    hidden = course.hidden_lines()
+    assert any("seed=11" in line for line in hidden) and any("verify" in line for line in hidden)
+    for case in CASES:
+        page = (course.root / "feedback" / case.name / CHAPTER / f"{CHAPTER}.html").read_text()
+        assert leaked_lines(page, hidden) == [], case.name
+        assert "seed=11" not in page
+
+
+def test_feedback_says_why_a_test_failed(graded):
+    course, _, _ = graded
+    pages = {name: (course.root / "feedback" / name / CHAPTER / f"{CHAPTER}.html").read_text()
+             for name in ("partly", "segfault", "cheat_patch_numpy", "infinite_loop", "cheat_reference")}
+    assert "without the 1/N" in pages["partly"]
+    assert "segmentation fault" in pages["segfault"] and "CellNotRun" in pages["segfault"]
+    assert "numpy.all was replaced" in pages["cheat_patch_numpy"]
+    assert "CellTimeoutError" in pages["infinite_loop"]
+    assert "the reference implementation of the function you are asked to write" in pages["cheat_reference"]
+
+
+def test_feedback_pages_run_no_student_script(graded):
+    course, _, _ = graded
+    page = (course.root / "feedback" / "script_injection" / CHAPTER / f"{CHAPTER}.html").read_text()
+    assert "<script>window.pwned" not in page
+
+
+def test_the_sandbox_holds(graded):
+    course, _, _ = graded
+    notebook = nbformat.read(course.root / "autograded" / "sandbox_snoop" / CHAPTER / f"{CHAPTER}.ipynb",
+                             as_version=4)
+    text = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", []))
+    report = json.loads(text.split("SNOOP ", 1)[1].splitlines()[0])
+    mib = 2 ** 20
+    assert report["limits"] == {"CPU": SETTINGS["cpu_seconds"], "AS": SETTINGS["memory_mb"] * mib,
+                                "FSIZE": SETTINGS["file_size_mb"] * mib, "NPROC": Settings().processes, "CORE": 0}
+    mode = sandbox_mode(SETTINGS.get("sandbox", "auto"))
+    if mode != "bwrap":
+        pytest.skip(f"bubblewrap is not usable here (sandbox mode {mode}): only resource limits apply")
+    assert snoop_targets(report) == {}, report
+    if os.geteuid() == 0:
+        assert report["uid"] == SANDBOX_UID
+    assert not (course.root / "planted.txt").exists()

@@ -1,0 +1,285 @@
+"""The grader's parts, without running kernels: collecting, reading, repairing, scanning, scoring,
+hiding hidden tests, and the sandbox's command line."""
+import copy
+import json
+import os
+import zipfile
+
+import nbformat
+import pytest
+from nbformat.notebooknode import from_dict
+
+from course_notebooks import read, source_path, student_path
+from dlcourse.grading import sandbox
+from dlcourse.grading.collect import collect, safe_student_id
+from dlcourse.grading.course import config_block, grading_edition
+from dlcourse.grading.execute import METADATA_KEY
+from dlcourse.grading.feedback import REDACTED, HideHiddenTests, hidden_lines, leaked_lines
+from dlcourse.grading.notebooks import REPORT_SOURCE, canonical, grade_ids, read_submission
+from dlcourse.grading.scan import scan
+from dlcourse.grading.scoring import score_cell
+from dlcourse.grading.settings import Settings
+
+CHAPTER = "02_backprop"
+EXERCISES = ["linear_backward", "mlp_backward", "numerical_gradient", "relu_derivative", "sigmoid_derivative",
+             "softmax_cross_entropy", "tanh_derivative"]
+
+
+@pytest.fixture(scope="module")
+def notebooks():
+    source = grading_edition(read(source_path(CHAPTER)))
+    return source, read(student_path(CHAPTER))
+
+
+# ---------------------------------------------------------------------- collecting
+def write(path, data=b"{}"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def test_collect_recognises_platform_layouts(tmp_path):
+    export = tmp_path / "export"
+    write(export / "alice_101_202_02_backprop.ipynb")                                   # Canvas
+    write(export / "bob_02_backprop (1).ipynb")
+    write(export / "carol_01_sgd.ipynb")                                                # another chapter only
+    write(export / ".hidden_02_backprop.ipynb")
+    submissions, _ = collect(export, CHAPTER, tmp_path / "work", roster=["zoe"])
+    assert [(s.student, s.original) for s in submissions] == [
+        ("alice", "alice_101_202_02_backprop.ipynb"), ("bob", "bob_02_backprop (1).ipynb"), ("carol", ""),
+        ("zoe", "")]
+
+    folders = tmp_path / "folders"
+    write(folders / "Jane Doe_4711_assignsubmission_file_" / "Untitled.ipynb")             # Moodle
+    write(folders / "dave" / CHAPTER / f"{CHAPTER}.ipynb")                                  # nbgrader layout
+    write(folders / "dave" / "old_attempt.ipynb")
+    write(folders / "erin" / "notes.txt")
+    write(folders / "erin" / ".ipynb_checkpoints" / f"{CHAPTER}-checkpoint.ipynb")
+    submissions, _ = collect(folders, CHAPTER, tmp_path / "work2")
+    found = {s.student: s for s in submissions}
+    assert sorted(found) == ["Jane-Doe", "dave", "erin"]
+    assert found["Jane-Doe"].original.endswith("Untitled.ipynb")
+    assert found["dave"].original == f"dave/{CHAPTER}/{CHAPTER}.ipynb" and "old_attempt" in found["dave"].notes[0]
+    assert found["erin"].path is None
+
+
+def test_collect_extracts_zips_safely(tmp_path):
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("alice/02_backprop.ipynb", "{}")
+        zipped.writestr("../evil/02_backprop.ipynb", "{}")
+        zipped.writestr("/abs/02_backprop.ipynb", "{}")
+    submissions, notes = collect(archive, CHAPTER, tmp_path / "work")
+    assert [s.student for s in submissions] == ["alice"]
+    assert sum("unsafe path" in note for note in notes) == 2
+    assert not (tmp_path / "evil").exists()
+
+
+def test_safe_student_ids():
+    assert safe_student_id("Jane Doe") == "Jane-Doe"
+    assert safe_student_id("../../etc") == "etc"
+    assert safe_student_id("émile.z") == "mile.z"
+
+
+def test_collect_with_a_pattern(tmp_path):
+    write(tmp_path / "export" / "submission-s123456-final.ipynb")
+    submissions, _ = collect(tmp_path / "export", CHAPTER, tmp_path / "w", pattern=r"submission-(?P<student>s\d+)")
+    assert [s.student for s in submissions] == ["s123456"]
+
+
+# ---------------------------------------------------------------------- reading and repairing
+@pytest.mark.parametrize("data, reason", [
+    (b"", "empty"), (b"\x89PNG\r\n\x1a\n\x00\x00\xff", "not a text file"), (b'{"cells": [', "not valid notebook JSON"),
+    (b'["a", "list"]', "not a Jupyter notebook"), (b'{"nbformat": 4, "cells": "abc"}', "not a Jupyter notebook"),
+])
+def test_unreadable_files_are_explained(tmp_path, data, reason):
+    path = tmp_path / "x.ipynb"
+    path.write_bytes(data)
+    nb, problem, _ = read_submission(path)
+    assert nb is None and reason in problem
+
+
+def test_old_nbformat_is_converted(tmp_path, notebooks):
+    _, release = notebooks
+    path = tmp_path / "v3.ipynb"
+    path.write_text(nbformat.writes(nbformat.convert(copy.deepcopy(release), 3), version=3))
+    nb, problem, notes = read_submission(path)
+    assert problem is None and notes == ["converted from nbformat 3.0"] and nb.nbformat == 4
+
+
+def test_canonical_of_the_student_version_changes_nothing_but_adds_the_report(notebooks):
+    source, release = notebooks
+    nb, repairs = canonical(release, source, release)
+    assert repairs == []
+    assert [c.source for c in nb.cells[:-1]] == [c.source for c in release.cells]
+    assert nb.cells[-1].source == REPORT_SOURCE
+    again, repairs = canonical(nb, source, release)
+    assert [c.source for c in again.cells] == [c.source for c in nb.cells] and repairs == []
+
+
+def test_canonical_restores_tests_and_metadata(notebooks):
+    source, release = notebooks
+    nb = copy.deepcopy(release)
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"
+             and not c.metadata["nbgrader"].get("solution")]
+    nb.cells.remove(tests[0])                              # deleted
+    nb.cells.append(tests[1])                              # a second copy at the end
+    tests[2].source = "pass"                               # edited
+    for cell in nb.cells:                                  # solutions lose their metadata
+        if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code":
+            cell.metadata = {}
+    nb.cells.insert(0, from_dict({"cell_type": "code", "source": 42, "metadata": {}}))    # malformed
+    fixed, repairs = canonical(nb, source, release)
+    assert [gid for gid in grade_ids(fixed)] == [gid for gid in grade_ids(release)]
+    order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in fixed.cells]
+    assert [g for g in order if g] == [c.metadata["nbgrader"]["grade_id"] for c in release.cells
+                                       if c.metadata.get("nbgrader", {}).get("grade_id")]
+    for cell in fixed.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid and gid.startswith("test_"):
+            assert order[order.index(gid) - 1] == gid[len("test_"):]    # right after its exercise
+    assert any("dropped 1 malformed" in r for r in repairs) and any("was missing" in r for r in repairs)
+    assert any("appeared 2 times" in r for r in repairs) and any("was edited" in r for r in repairs)
+    nbformat.validate(fixed)
+
+
+def test_grading_edition_releases_to_the_same_student_version(notebooks):
+    source, release = notebooks
+    lines = hidden_lines(source.cells)
+    assert any("dlcourse.grading.guard" in line for line in lines)
+    for cell in source.cells:
+        if "dlcourse.grading.guard" in cell.source:
+            clean = read(student_path(CHAPTER)).cells
+            gid = cell.metadata["nbgrader"]["grade_id"]
+            visible = next(c.source for c in clean if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+            assert cell.source.split("### END HIDDEN TESTS\n", 1)[1].startswith(visible)
+
+
+def test_a_course_inside_the_repository_is_refused():
+    from dlcourse.grading.course import Course, GradingSetupError
+    from dlcourse.release import REPO
+    with pytest.raises(GradingSetupError, match="inside the repository"):
+        Course(REPO / "solutions" / "my_class", CHAPTER).prepare()
+    assert not (REPO / "solutions" / "my_class").exists()
+
+
+# ---------------------------------------------------------------------- scanning
+def test_scan_finds_gaming_and_not_solutions(notebooks):
+    source, _ = notebooks
+    solutions = [c.source for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")
+                 and c.cell_type == "code"]
+    assert scan(solutions, EXERCISES, ["check_linear_backward"]) == []
+    findings = {str(f) for f in scan([
+        "linear_backward = layers.linear_backward",
+        "from dlcourse.network import mlp_backward as mb",
+        "np.allclose = lambda *a, **k: True\nimport builtins\nbuiltins.abs = abs",
+        "def check_linear_backward(f):\n    pass",
+        "get_ipython().set_custom_exc((Exception,), print)",
+        "import os\nos._exit(0)",
+        "exec('x = 1')\nf = getattr(network, 'mlp_backward')",
+        "%time x = 1\n!ls",
+        "def broken(:",
+    ], EXERCISES, ["check_linear_backward"])}
+    assert findings >= {"reference: layers.linear_backward", "reference: from dlcourse.network import mlp_backward",
+                        "patching: assigns np.allclose", "patching: assigns builtins.abs",
+                        "patching: redefines check_linear_backward", "ipython: get_ipython()",
+                        "process: os._exit", "dynamic: exec()", "reference: getattr(..., 'mlp_backward')"}
+
+
+# ---------------------------------------------------------------------- scoring
+def make_test_cell(outputs, passed=None, points=3):
+    cell = nbformat.v4.new_code_cell("check_x(x)", metadata={"nbgrader": {
+        "grade": True, "solution": False, "grade_id": "test_x", "points": points, "locked": True}})
+    cell.outputs = [from_dict(o) for o in outputs]
+    if passed is not None:
+        cell.metadata[METADATA_KEY] = {"passed": passed}
+    return cell
+
+
+OK = {"output_type": "stream", "name": "stdout", "text": "x: 4 checks passed\nx: 6 checks passed\n"}
+STDERR = {"output_type": "stream", "name": "stderr", "text": "RuntimeWarning: overflow\n"}
+ERROR = {"output_type": "error", "ename": "CheckError", "evalue": "x is wrong", "traceback": []}
+
+
+@pytest.mark.parametrize("outputs, passed, expected, score", [
+    ([OK], None, ["x: 4 checks passed", "x: 6 checks passed"], 3),
+    ([OK, STDERR], None, ["x: 4 checks passed", "x: 6 checks passed"], 3),         # stderr is not a failure
+    ([STDERR, OK], ["x: 4 checks passed", "x: 6 checks passed"], ["x: 4 checks passed", "x: 6 checks passed"], 3),
+    ([OK, ERROR], None, ["x: 4 checks passed"], 0),
+    ([], None, ["x: 4 checks passed", "x: 6 checks passed"], 0),                      # no evidence
+    ([OK], None, ["x: 4 checks passed", "x: 7 checks passed"], 0),                    # wrong count: faked
+    ([], None, None, 3),                                                             # nbgrader's rule
+    ([STDERR], None, None, 3),
+])
+def test_score_cell(outputs, passed, expected, score):
+    assert score_cell(make_test_cell(outputs, passed), expected)[0] == score
+
+
+# ---------------------------------------------------------------------- feedback
+def test_hidden_tests_are_removed_from_feedback(notebooks):
+    source, _ = notebooks
+    nb = copy.deepcopy(source)
+    lines = hidden_lines(nb.cells)
+    test = next(c for c in nb.cells if "BEGIN HIDDEN TESTS" in c.source)
+    test.outputs = [from_dict({"output_type": "error", "ename": "CheckError", "evalue": "dx is wrong",
+                               "traceback": ["\x1b[0;31mCell\x1b[0m", test.source, "CheckError: dx is wrong"]})]
+    echo = next(c for c in nb.cells if c.cell_type == "code" and not c.metadata.get("nbgrader"))
+    echo.outputs = [from_dict({"output_type": "stream", "name": "stdout", "text": f"In[10]: {lines[0]}\n"})]
+    nb, _ = HideHiddenTests().preprocess(nb, {})
+    assert "BEGIN HIDDEN TESTS" not in json.dumps(nb)
+    assert test.outputs[0].traceback == ["CheckError: dx is wrong"]
+    assert echo.outputs[0].text == f"In[10]: {REDACTED}\n"
+    assert not any(line in json.dumps(nb) for line in lines)
+
+
+def test_leak_detection_sees_through_markup():
+    line = "check_linear_backward(linear_backward, seed=7, shapes=((3, 8, 5),))"
+    page = ('<span class="n">check_linear_backward</span><span class="p">(</span>linear_backward, '
+            '<span class="n">seed</span>=<span class="mi">7</span>, shapes=((3, 8, 5),))')
+    assert leaked_lines(page, [line]) == [line]
+    assert leaked_lines("<p>check_linear_backward(linear_backward)</p>", [line]) == []
+
+
+# ---------------------------------------------------------------------- the sandbox
+def test_sandbox_command(tmp_path):
+    course = tmp_path / "course"
+    cwd = course / "autograded" / "alice" / CHAPTER
+    cwd.mkdir(parents=True)
+    (cwd / "data.csv").write_text("1,2")
+    (cwd / f"{CHAPTER}.ipynb").write_text("{}")
+    env = {"HOME": "/tmp", "PATH": "/usr/bin"}
+    limits = sandbox.Limits(cpu_seconds=10, memory_mb=100, file_size_mb=1)
+    command = sandbox.kernel_command(["python", "-m", "k"], "bwrap", limits, str(tmp_path / "private"), str(cwd),
+                                     env, drop_to_uid=sandbox.SANDBOX_UID)
+    assert command[:2] == ["prlimit", "--cpu=10:15"] and f"--as={100 * 2 ** 20}" in command
+    assert "bwrap" in command and "--unshare-net" in command and "--unshare-pid" in command
+    bound = [command[i + 1] for i, arg in enumerate(command) if arg in ("--bind", "--ro-bind")]
+    assert str(cwd / "data.csv") in bound and str(cwd / f"{CHAPTER}.ipynb") not in bound
+    assert not any(path == str(course) or path.startswith(str(course) + "/autograded/alice/" + CHAPTER + "/x")
+                   for path in bound)
+    assert command[command.index("setpriv") + 1] == f"--reuid={sandbox.SANDBOX_UID}"
+    assert command[-6:] == ["env", "-i", "HOME=/tmp", "PATH=/usr/bin", "python", "-m", "k"][-6:]
+    assert sandbox.kernel_command(["k"], "rlimits", limits, "p", str(cwd), {})[0] == "prlimit"
+    assert sandbox.kernel_command(["k"], "off", limits, "p", str(cwd), {}) == ["env", "-i", "k"]
+
+
+@pytest.mark.parametrize("code, words", [
+    (-11, "segmentation fault"), (139, "segmentation fault"), (152, "CPU time limit of 10 s"), (3, "status 3"),
+    (137, "SIGKILL"), (None, "stopped responding")])
+def test_describe_exit(code, words):
+    assert words in sandbox.describe_exit(code, sandbox.Limits(cpu_seconds=10))
+
+
+def test_config_block_names_the_grading_classes():
+    block = config_block(Settings(cell_timeout=7), EXERCISES)
+    assert "dlcourse.grading.execute.SafeExecute" in block and "c.SafeExecute.timeout = 7" in block
+    assert "dlcourse.grading.feedback.HideHiddenTests" in block and "EvidenceAutoGrades" in block
+    namespace = {"c": __import__("traitlets.config", fromlist=["Config"]).Config()}
+    exec(block, namespace)
+    assert namespace["c"].SandboxKernelManager.exercises == EXERCISES
+
+
+def test_bwrap_probe_is_honest():
+    mode = sandbox.sandbox_mode("auto")
+    assert mode in ("bwrap", "rlimits")
+    if os.path.exists("/usr/bin/bwrap") and mode == "rlimits":
+        pytest.skip("bwrap is installed but cannot create namespaces here")
