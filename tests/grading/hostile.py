@@ -332,7 +332,7 @@ CASES = [
     Case("cheat_stdout", "cheating", "wrong code; sys.stdout swapped for a buffer",
          cheat("import io, sys\nsys.stdout = io.StringIO()"), (0, 0), flags=("sys.stdout was replaced",)),
     # ------------------------------------------------------------------ the sandbox
-    Case("script_injection", "sandbox", "a `<script>` in a markdown cell and in an HTML output (for the feedback page)",
+    Case("script_injection", "sandbox", "a script tag in a markdown cell and in an HTML output (for the feedback page)",
          edit(lambda s, c: s.nb.cells.insert(1, nbformat.v4.new_markdown_cell("<script>window.pwned = 1</script>")),
               cell_after("test_softmax_cross_entropy", "from IPython.display import HTML, display\n"
                                                        "display(HTML('<script>window.pwned = 2</script>'))")), (2, 3)),
