@@ -1,13 +1,17 @@
 """Helpers shared by the notebook tests: where the notebooks are and how to read their cells."""
+import re
 from pathlib import Path
 
 import nbformat
 
 from dlcourse.release import REPO, chapter_ids, is_test_cell
 
-__all__ = ["REPO", "CHAPTERS", "source_path", "student_path", "read", "nbgrader_meta", "is_test_cell"]
+__all__ = ["REPO", "CHAPTERS", "source_path", "student_path", "read", "nbgrader_meta", "is_test_cell",
+           "region_lines"]
 
 CHAPTERS = chapter_ids()
+REGIONS = {"solution": re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S),
+           "hidden": re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)}
 
 
 def source_path(chapter):
@@ -24,3 +28,9 @@ def read(path):
 
 def nbgrader_meta(cell):
     return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def region_lines(cell, *kinds):
+    """The distinctive lines (over 25 characters) inside a cell's solution or hidden-test regions."""
+    return [line.strip() for kind in kinds for region in REGIONS[kind].findall(cell.source)
+            for line in region.splitlines() if len(line.strip()) > 25]

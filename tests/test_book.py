@@ -3,8 +3,7 @@ import re
 
 import pytest
 
-from course_notebooks import CHAPTERS, REPO, read, source_path
-from test_release import SOLUTION_REGION
+from course_notebooks import CHAPTERS, REPO, read, region_lines, source_path
 
 HTML = REPO / "_build" / "html"
 PAGES = ["intro", "how_to_use", "notation", "instructor_guide", "bibliography"] + [
@@ -35,11 +34,9 @@ def test_chapter_shows_code_figures_and_no_tracebacks(html, chapter):
 def test_no_solution_in_the_book(html, chapter):
     text = html[f"chapters/{chapter}/{chapter}"]
     for cell in read(source_path(chapter)).cells:
-        for region in SOLUTION_REGION.findall(cell.source):
-            lines = [line.strip() for line in region.splitlines() if len(line.strip()) > 25]
-            for line in lines:
-                escaped = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                assert line not in text and escaped not in text, f"solution line in the book: {line}"
+        for line in region_lines(cell, "solution"):
+            escaped = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            assert line not in text and escaped not in text, f"solution line in the book: {line}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

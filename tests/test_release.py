@@ -1,13 +1,11 @@
 """The release gate: chapters/ is exactly what `python -m dlcourse release` makes from solutions/."""
-import re
 
 import pytest
 
 from dlcourse.release import CHAPTER_TAGS, stale_files
-from course_notebooks import CHAPTERS, REPO, is_test_cell, nbgrader_meta, read, source_path, student_path
+from course_notebooks import (CHAPTERS, REPO, is_test_cell, nbgrader_meta, read, region_lines, source_path,
+                              student_path)
 
-SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
-HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 
 
 def test_there_are_chapters():
@@ -40,10 +38,8 @@ def test_no_solution_or_hidden_test_leaks(chapter):
     student_text = "\n".join(cell.source for cell in read(student_path(chapter)).cells)
     assert "BEGIN SOLUTION" not in student_text and "BEGIN HIDDEN TESTS" not in student_text
     for cell in source.cells:
-        for region in SOLUTION_REGION.findall(cell.source) + HIDDEN_REGION.findall(cell.source):
-            lines = [line.strip() for line in region.splitlines() if len(line.strip()) > 25]
-            leaked = [line for line in lines if line in student_text]
-            assert not leaked, f"solution or hidden-test lines leaked into chapters/{chapter}: {leaked}"
+        leaked = [line for line in region_lines(cell, "solution", "hidden") if line in student_text]
+        assert not leaked, f"solution or hidden-test lines leaked into chapters/{chapter}: {leaked}"
         if cell.cell_type == "markdown" and nbgrader_meta(cell).get("solution"):
             assert cell.source.strip() not in student_text, "a model answer leaked into the student version"
 
