@@ -14,4 +14,3 @@ c.CourseDirectory.release_directory = "chapters"
 
 # A chapter runs in <= 20 s on 2 cores; a single cell that takes a minute is stuck.
 c.Execute.timeout = 60
-c.Execute.allow_errors = True

@@ -1,17 +1,17 @@
 """Benchmark of the grading workflow; writes the generated parts of the instructor guide.
 
 Run: `make grading-benchmark` (about 10-15 minutes on 2 cores; not part of `make test`). Writes to
-benchmarks/results/:
+_static/grading/:
 
 - grading_speed.md     per chapter: plain execution of the solved notebook (nbclient, no sandbox), the
                        same in the sandbox, and grading (nbgrader, sandbox, checks, merge) per
                        submission with 1 and with 2 jobs, and the speed-up;
 - grading_library.md   the library report, at check level and through nbgrader;
 - grading_hostile.md   the hostile and broken submissions: expected and observed grades;
-- sample_grades.csv    the CSV of the benchmark class, and sample_feedback.md an excerpt of a
-                       feedback page (the guide shows both).
+- sample_grades.csv    the CSV of a small class with every kind of row, and sample_feedback.md an
+                       excerpt of a feedback page of the benchmark class (the guide shows both).
 
-Options: --students N (size of the timed class, default 8), --only speed|hostile|library.
+Options: --students N (size of the timed class, default 8), --only speed|showcase|hostile|library.
 """
 import argparse
 import csv
@@ -40,7 +40,7 @@ from dlcourse.grading.sandbox import SandboxKernelManager, sandbox_mode  # noqa:
 from dlcourse.grading.settings import Settings  # noqa: E402
 from dlcourse.release import chapter_ids  # noqa: E402
 
-OUT = REPO / "benchmarks" / "results"
+OUT = REPO / "_static" / "grading"
 
 
 def log(message):
@@ -123,12 +123,15 @@ def parallel_capacity():
     speed-up of grading with 2 jobs.
     """
     import subprocess
-    one = float(subprocess.run([sys.executable, "-c", BURN], capture_output=True, text=True).stdout)
-    started = time.perf_counter()
-    pair = [subprocess.Popen([sys.executable, "-c", BURN], stdout=subprocess.DEVNULL) for _ in range(2)]
-    for process in pair:
-        process.wait()
-    return 2 * one / (time.perf_counter() - started)
+    ones, pairs = [], []
+    for _ in range(3):                      # the best of three: other work on the machine only slows it
+        ones.append(float(subprocess.run([sys.executable, "-c", BURN], capture_output=True, text=True).stdout))
+        started = time.perf_counter()
+        pair = [subprocess.Popen([sys.executable, "-c", BURN], stdout=subprocess.DEVNULL) for _ in range(2)]
+        for process in pair:
+            process.wait()
+        pairs.append(time.perf_counter() - started)
+    return 2 * min(ones) / min(pairs)
 
 
 def speed(students):
@@ -164,9 +167,35 @@ def speed(students):
         "|---|---|---|---|---|---|---|---|---|", *rows, ""])
     (OUT / "grading_speed.md").write_text(text)
     if samples:
-        (OUT / "sample_grades.csv").write_text(samples["csv"])
         (OUT / "sample_feedback.md").write_text("```text\n" + samples["feedback"] + "\n```\n")
-    log("wrote grading_speed.md, sample_grades.csv, sample_feedback.md")
+    log("wrote grading_speed.md, sample_feedback.md")
+
+
+def showcase(chapter_id="02_backprop"):
+    """The sample CSV of the guide: a small class with every kind of row."""
+    chapter = library.Chapter(chapter_id)
+    release = nbformat.read(REPO / "chapters" / chapter_id / f"{chapter_id}.ipynb", as_version=4)
+    mistakes = {(e.exercise, e.name): e for e in library.load(chapter_id)}
+    cheat = library.Entry("linear_backward", "mistake", "cheat", "linear_backward = layers.linear_backward\n")
+    files = {
+        "ada": library.submission(chapter, release),
+        "ben": (REPO / "chapters" / chapter_id / f"{chapter_id}.ipynb").read_bytes(),
+        "cleo": library.submission(chapter, release, mistakes[("linear_backward", "dW transposed")]),
+        "dan": library.submission(chapter, release)[:5000],
+        "eve": library.submission(chapter, release, cheat),
+    }
+    with tempfile.TemporaryDirectory(prefix="showcase-") as tmp:
+        root = Path(tmp)
+        (root / "export" / "fay").mkdir(parents=True)
+        (root / "export" / "fay" / "notes.txt").write_text("I could not finish.")
+        for student, data in files.items():
+            (root / "export" / student).mkdir()
+            (root / "export" / student / f"{chapter_id}.ipynb").write_bytes(data)
+        course = Course(root / "course", chapter_id)
+        submissions, _ = collect(root / "export", chapter_id, root / "inbox")
+        grade_class(course, submissions, jobs=2, log=log)
+        (OUT / "sample_grades.csv").write_text(write_csv(course).read_text())
+    log("wrote sample_grades.csv")
 
 
 def _machine():
@@ -217,11 +246,13 @@ def hostile():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=8)
-    parser.add_argument("--only", choices=["speed", "hostile", "library"])
+    parser.add_argument("--only", choices=["speed", "showcase", "hostile", "library"])
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     if args.only in (None, "speed"):
         speed(args.students)
+    if args.only in (None, "showcase"):
+        showcase()
     if args.only in (None, "hostile"):
         hostile()
     if args.only in (None, "library"):

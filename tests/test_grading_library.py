@@ -17,7 +17,7 @@ from dlcourse.release import REPO
 CHAPTERS = library.chapters_with_library()
 RESULTS = {chapter: library_report.evaluate(chapter) for chapter in CHAPTERS}
 ENTRIES = [(chapter, entry) for chapter, entries in RESULTS.items() for entry in entries]
-REPORT = REPO / "benchmarks" / "results" / "grading_library.md"
+REPORT = REPO / "_static" / "grading" / "grading_library.md"
 
 
 def test_there_is_a_library():

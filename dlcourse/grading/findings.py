@@ -57,6 +57,7 @@ def inspect_graded(course, workdir, student):
 
 
 def static_flags(course, nb, release):
+    """The static scan of the code cells of ``nb`` that differ from the student version ``release``."""
     import dlcourse.checks
     official = {cell.source.strip() for cell in release.cells}
     sources = [cell.source for cell in nb.cells
