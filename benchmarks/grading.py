@@ -1,6 +1,7 @@
 """Benchmark of the grading workflow; writes the generated parts of the instructor guide.
 
-Run: `make grading-benchmark` (about 10-15 minutes on 2 cores; not part of `make test`). Writes to
+Run: `make grading-benchmark` (about 40 minutes on 2 cores, most of it grading the 237 library
+entries through nbgrader; not part of `make test`). Writes to
 _static/grading/:
 
 - grading_speed.md     per chapter: plain execution of the solved notebook (nbclient, no sandbox), the

@@ -304,6 +304,7 @@ MUTANTS = [
     ("relu_derivative", "ones", np.ones_like, "1 everywhere"),
     ("relu_derivative", "returns relu(a)", act.relu, "relu(a) itself"),
     ("relu_derivative", "a single number", lambda a: float(np.any(a > 0)), "has shape ()"),
+    ("relu_derivative", "1 at the kink", lambda a: (a >= 0).astype(float), "1 at the kink a = 0"),
     ("linear_backward", "dx / N", lambda dout, c: (dout @ c.w / len(dout), dout.T @ c.x, dout.sum(0)),
      "dout already contains the 1/N"),
     ("linear_backward", "dw / N", lambda dout, c: (dout @ c.w, dout.T @ c.x / len(dout), dout.sum(0)),

@@ -137,10 +137,10 @@ def test_correct_alternative_passes(exercise, description, student, setting, cap
 # ---------------------------------------------------------------- the mistakes students make
 
 
-def momentum_wrong(velocity="sum", step="new", weight_decay_used=True):
+def momentum_wrong(velocity="sum", step="new", weight_decay_used=True, weight_decay_sign=1):
     """Momentum written with one mistake: the velocity rule, which velocity the step uses, weight decay."""
     def student(w, dw, state, lr, beta=0.9, weight_decay=0.0):
-        g = dw + weight_decay * w if weight_decay_used else dw
+        g = dw + weight_decay_sign * weight_decay * w if weight_decay_used else dw
         v = {"sum": beta * state.velocity + g, "average": beta * state.velocity + (1 - beta) * g,
              "lecture": beta * state.velocity - lr * g}[velocity]
         if velocity == "lecture":
@@ -188,12 +188,17 @@ def rmsprop_wrong(inside=None, keep=lambda alpha: alpha, add=False, old_average=
     return student
 
 
-def adadelta_wrong(order="torch", keep=lambda rho: rho, scaled_delta=False, use_lr=True, numerator_eps=True):
+def adadelta_wrong(order="torch", keep=lambda rho: rho, scaled_delta=False, use_lr=True, numerator_eps=True,
+                   numerator=True, eps_outside=False):
     def student(w, dw, state, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
         g = dw + weight_decay * w
         s = keep(rho) * state.square_avg + (1 - keep(rho)) * g * g
         s_used = state.square_avg if order == "old square_avg" else s
         delta = np.sqrt(state.acc_delta + (eps if numerator_eps else 0.0)) / np.sqrt(s_used + eps) * g
+        if not numerator:
+            delta = g / np.sqrt(s_used + eps)
+        if eps_outside:
+            delta = (np.sqrt(state.acc_delta) + eps) / (np.sqrt(s_used) + eps) * g
         tracked = lr * delta if scaled_delta else delta
         d = keep(rho) * state.acc_delta + (1 - keep(rho)) * tracked * tracked
         if order == "acc_delta first":
@@ -203,15 +208,18 @@ def adadelta_wrong(order="torch", keep=lambda rho: rho, scaled_delta=False, use_
 
 
 def adam_wrong(correct=lambda beta, t: 1 - beta ** t, t_used=lambda t: t + 1, t_returned=lambda t: t + 1,
-               eps_inside=False, decoupled=False, ignore_flag=False):
-    """Adam with one mistake in the bias correction, the step count, eps or the weight decay."""
+               eps_inside=False, decoupled=False, ignore_flag=False, swap_betas=False, store_hat=False):
+    """Adam with one mistake in the bias correction, the step count, eps, the betas, the state or the weight decay."""
     def student(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, bias_correction=True):
+        beta1, beta2 = (beta2, beta1) if swap_betas else (beta1, beta2)
         g = dw if decoupled else dw + weight_decay * w
         w = (1 - lr * weight_decay) * w if decoupled else w
         m, v, t = beta1 * state.m + (1 - beta1) * g, beta2 * state.v + (1 - beta2) * g * g, t_used(state.t)
         if bias_correction or ignore_flag:
             m, v = m / correct(beta1, t), v / correct(beta2, t)
         denominator = np.sqrt(v + eps) if eps_inside else np.sqrt(v) + eps
+        if store_hat:
+            return w - lr * m / denominator, A.AdamState(m, v, t_returned(state.t))
         return w - lr * m / denominator, A.AdamState(beta1 * state.m + (1 - beta1) * g,
                                                      beta2 * state.v + (1 - beta2) * g * g, t_returned(state.t))
     return student
@@ -224,6 +232,8 @@ MUTANTS = [
     ("momentum_update", "running average", momentum_wrong(velocity="average"), "a running average v <- beta v"),
     ("momentum_update", "Nesterov's step", momentum_wrong(step="nesterov"), "Nesterov's step"),
     ("momentum_update", "no weight decay", momentum_wrong(weight_decay_used=False), "without weight decay"),
+    ("momentum_update", "weight decay subtracted", momentum_wrong(weight_decay_sign=-1),
+     "weight decay with the wrong sign"),
     ("momentum_update", "edits the state", momentum_in_place, "changed its input state.velocity in place"),
     ("momentum_update", "plain tuple as state", lambda w, dw, s, lr, beta=0.9, weight_decay=0.0: (w, (s.velocity,)),
      "the new state should be a MomentumState"),
@@ -233,6 +243,8 @@ MUTANTS = [
     ("nesterov_update", "look-ahead with the old velocity", momentum_wrong(step="old nesterov"), "plain momentum"),
     ("nesterov_update", "no gradient in the step", momentum_wrong(step="beta v"), "without the current gradient"),
     ("nesterov_update", "lecture velocity", nesterov_lecture_velocity, "the lecture form's velocity"),
+    ("nesterov_update", "running average", momentum_wrong(velocity="average", step="nesterov"),
+     "a running average v <- beta v"),
     ("nesterov_update", "no weight decay", momentum_wrong(step="nesterov", weight_decay_used=False),
      "without weight decay"),
     ("nesterov_update", "state never updated", lambda w, dw, s, lr, beta=0.9, weight_decay=0.0: (
@@ -260,11 +272,18 @@ MUTANTS = [
     ("adadelta_update", "lr ignored", adadelta_wrong(use_lr=False), "Zeiler's step without the learning rate"),
     ("adadelta_update", "no eps in the numerator", adadelta_wrong(numerator_eps=False), "without eps in the numerator"),
     ("adadelta_update", "rho swapped", adadelta_wrong(keep=lambda rho: 1 - rho), "rho and 1 - rho swapped"),
+    ("adadelta_update", "RMSProp's step", adadelta_wrong(numerator=False),
+     "without the RMS of the previous updates"),
+    ("adadelta_update", "eps outside the roots", adadelta_wrong(eps_outside=True), "eps outside the square roots"),
     ("adam_update", "no bias correction", adam_wrong(correct=lambda beta, t: 1.0), "no bias correction"),
     ("adam_update", "1 - beta", adam_wrong(correct=lambda beta, t: 1 - beta), "1 - beta instead of 1 - beta^t"),
     ("adam_update", "t from 0", adam_wrong(t_used=lambda t: t), "computed with t = 0"),
     ("adam_update", "t one step ahead", adam_wrong(t_used=lambda t: t + 2), "one step ahead"),
     ("adam_update", "t not incremented", adam_wrong(t_returned=lambda t: t), "t never incremented"),
+    ("adam_update", "t incremented twice", adam_wrong(t_returned=lambda t: t + 2), "t incremented twice"),
+    ("adam_update", "beta1 and beta2 swapped", adam_wrong(swap_betas=True), "beta1 and beta2 swapped"),
+    ("adam_update", "m_hat and v_hat in the state", adam_wrong(store_hat=True),
+     "the bias-corrected m_hat and v_hat stored in the state"),
     ("adam_update", "eps inside sqrt", adam_wrong(eps_inside=True), "eps inside the square root"),
     ("adam_update", "AdamW's decoupled decay", adam_wrong(decoupled=True), "decoupled"),
     ("adam_update", "bias_correction ignored", adam_wrong(ignore_flag=True),

@@ -254,6 +254,16 @@ def gradient_from_residual(residual):
     return student
 
 
+def gradient_no_bias(w, b, x, y):
+    r = sigmoid(x @ w) - y
+    return x.T @ r / len(x), float(np.mean(r))
+
+
+def gradient_over_d(w, b, x, y):
+    r = sigmoid(x @ w + b) - y
+    return x.T @ r / x.shape[1], float(np.sum(r) / x.shape[1])
+
+
 def gradient_edits_x(w, b, x, y):
     x[...] = 0.0
     return logistic.logistic_regression_gradient(w, b, x, y)
@@ -281,8 +291,9 @@ def sgd_wrong(shuffle=True, rows="batch", factor=lambda b, n: 1.0, counter="upda
     """Minibatch SGD written with one mistake: how it batches, which gradient it takes, how it counts steps."""
     def student(x, y, lr, epochs, batch_size, rng, w0=None, b0=0.0):
         n, d = x.shape
-        w = np.zeros(d) if w0 is None or start == "zeros" else np.array(w0, dtype=float)
-        path_w, path_b, b, updates = [w], [b0], b0, 0
+        w = np.zeros(d) if w0 is None or start.startswith("zeros") else np.array(w0, dtype=float)
+        b = 0.0 if start.endswith("b0 = 0") else b0
+        path_w, path_b, updates = [w], [b], 0
         for epoch in range(epochs):
             updates = 0 if counter == "per epoch" else updates
             for batch in training.minibatch_indices(n, batch_size, rng, shuffle=shuffle):
@@ -297,6 +308,35 @@ def sgd_wrong(shuffle=True, rows="batch", factor=lambda b, n: 1.0, counter="upda
                     updates += 1
         return np.array(path_w), np.array(path_b)
     return student
+
+
+def sgd_shuffles_once(x, y, lr, epochs, batch_size, rng, w0=None, b0=0.0):
+    """The minibatches drawn once, before the epoch loop, and reused every epoch."""
+    w, b, s = np.zeros(x.shape[1]) if w0 is None else np.array(w0, dtype=float), b0, 0
+    ws, bs = [w], [b]
+    batches = list(training.minibatch_indices(len(x), batch_size, rng))
+    for _ in range(epochs):
+        for batch in batches:
+            dw, db = logistic.logistic_regression_gradient(w, b, x[batch], y[batch])
+            eta = lr(s) if callable(lr) else lr
+            w, b = w - eta * dw, b - eta * db
+            ws.append(w)
+            bs.append(b)
+            s += 1
+    return np.array(ws), np.array(bs)
+
+
+def sgd_lr_not_called(x, y, lr, epochs, batch_size, rng, w0=None, b0=0.0):
+    """lr used as a number even when it is a schedule."""
+    w, b = np.zeros(x.shape[1]) if w0 is None else np.array(w0, dtype=float), b0
+    ws, bs = [w], [b]
+    for _ in range(epochs):
+        for batch in training.minibatch_indices(len(x), batch_size, rng):
+            dw, db = logistic.logistic_regression_gradient(w, b, x[batch], y[batch])
+            w, b = w - lr * dw, b - lr * db
+            ws.append(w)
+            bs.append(b)
+    return np.array(ws), np.array(bs)
 
 
 def sgd_in_place(x, y, lr, epochs, batch_size, rng, w0=None, b0=0.0):
@@ -329,6 +369,23 @@ def sgd_global_random(x, y, lr, epochs, batch_size, rng, w0=None, b0=0.0):
 def classify_determinant(hessian, tol=1e-8):
     det = np.linalg.det(hessian)
     return "minimum" if det > 0 else ("saddle" if det < 0 else "degenerate")
+
+
+def classify_determinant_and_trace(hessian, tol=1e-8):
+    """The 2x2 test: det < 0 a saddle, otherwise the sign of the trace."""
+    det = np.linalg.det(hessian)
+    if abs(det) <= tol:
+        return "degenerate"
+    return "saddle" if det < 0 else ("minimum" if np.trace(hessian) > 0 else "maximum")
+
+
+def classify_zero_before_saddle(hessian, tol=1e-8):
+    eigenvalues = np.linalg.eigvalsh(hessian)
+    if np.all(eigenvalues > tol):
+        return "minimum"
+    if np.all(eigenvalues < -tol):
+        return "maximum"
+    return "degenerate" if np.any(np.abs(eigenvalues) <= tol) else "saddle"
 
 
 def classify_swapped(hessian, tol=1e-8):
@@ -381,6 +438,10 @@ MUTANTS = [
      "squared error"),
     ("logistic_regression_gradient", "no sigmoid", gradient_from_residual(lambda p, y, s: s - y),
      "the sigmoid is missing"),
+    ("logistic_regression_gradient", "sigma(-s)", gradient_from_residual(lambda p, y, s: sigmoid(-s) - y),
+     "sigma(-s) in place of sigma(s)"),
+    ("logistic_regression_gradient", "no bias in the score", gradient_no_bias, "do not forget the bias"),
+    ("logistic_regression_gradient", "divided by D", gradient_over_d, "divided by D (x.shape[1])"),
     ("logistic_regression_gradient", "returns dw only", lambda w, b, x, y: logistic.logistic_regression_gradient(
         w, b, x, y)[0], "should return a tuple (dw, db)"),
     ("logistic_regression_gradient", "db as an array", lambda w, b, x, y: (
@@ -398,6 +459,10 @@ MUTANTS = [
                                                     for i in range(0, n, batch_size)), "exactly once per epoch"),
     ("minibatch_indices", "np.array_split", lambda n, batch_size, rng=None, shuffle=True: np.array_split(
         rng.permutation(n) if shuffle else np.arange(n), math.ceil(n / batch_size)), "np.array_split"),
+    ("minibatch_indices", "np.array_split into n // batch_size parts",
+     lambda n, batch_size, rng=None, shuffle=True: np.array_split(rng.permutation(n) if shuffle else np.arange(n),
+                                                                  max(n // batch_size, 1)),
+     "np.array_split balances the sizes"),
     ("minibatch_indices", "shuffles inside batches only", batches_shuffled_inside,
      "only the order inside each batch"),
     ("minibatch_indices", "own generator with a fixed seed",
@@ -418,6 +483,12 @@ MUTANTS = [
     ("sgd_logistic_regression", "lr(s + 1)", sgd_wrong(counter="plus one"), "first update uses lr(1)"),
     ("sgd_logistic_regression", "bias never updated", sgd_wrong(update_b=False), "b never changes"),
     ("sgd_logistic_regression", "ignores w0", sgd_wrong(start="zeros"), "from w = 0 although w0 was given"),
+    ("sgd_logistic_regression", "ignores b0", sgd_wrong(start="b0 = 0"), "from b = 0 although b0 was given"),
+    ("sgd_logistic_regression", "ignores w0 and b0", sgd_wrong(start="zeros and b0 = 0"),
+     "although w0 and b0 were given"),
+    ("sgd_logistic_regression", "shuffles once", sgd_shuffles_once, "draws the minibatches once and reuses them"),
+    ("sgd_logistic_regression", "lr not called when it is a schedule", sgd_lr_not_called,
+     "Here lr is a learning-rate schedule"),
     ("sgd_logistic_regression", "drops the partial batch", sgd_wrong(keep_last=False), "partial batch"),
     ("sgd_logistic_regression", "appends an array it then changes in place", sgd_in_place, "in place"),
     ("sgd_logistic_regression", "no starting row", sgd_mapped(lambda ws, bs: (ws[1:], bs[1:])),
@@ -430,6 +501,12 @@ MUTANTS = [
     ("classify_stationary_point", "no degenerate case", classify_no_degenerate, "the degenerate case is ignored"),
     ("classify_stationary_point", "compares with 0, not tol", classify_against_zero, "instead of with tol"),
     ("classify_stationary_point", "signs of the diagonal", classify_diagonal, "the diagonal entries"),
+    ("classify_stationary_point", "the 2x2 test with det and trace", classify_determinant_and_trace,
+     "the two-dimensional test"),
+    ("classify_stationary_point", "ignores tol", lambda hessian, tol=1e-8: surfaces.classify_stationary_point(hessian),
+     "with tol ignored"),
+    ("classify_stationary_point", "zero eigenvalue tested before the saddle", classify_zero_before_saddle,
+     "a zero eigenvalue before the saddle"),
     ("classify_stationary_point", "returns a bool", lambda hessian, tol=1e-8: bool(np.all(hessian > 0)),
      "should return one of the strings"),
     ("inverse_time_decay", "off by one in s", lambda eta0, decay: lambda s: eta0 / (1 + decay * (s + 1)),
@@ -440,10 +517,14 @@ MUTANTS = [
      "the decay multiplies s alone"),
     ("inverse_time_decay", "exponential", lambda eta0, decay: lambda s: eta0 / (1 + decay) ** s,
      "an exponential decay"),
+    ("inverse_time_decay", "brackets missing", lambda eta0, decay: lambda s: eta0 / 1 + decay * s,
+     "the brackets are missing"),
     ("inverse_time_decay", "counts calls instead of using s", stateful_schedule, "without a counter inside"),
     ("inverse_time_decay", "returns a number", lambda eta0, decay: eta0, "should return a function"),
     ("uniform_average", "divides by t + 1", lambda w: np.cumsum(w, axis=0) / np.arange(2, len(w) + 2).reshape(
         (-1,) + (1,) * (w.ndim - 1)), "an extra zero iterate"),
+    ("uniform_average", "divides by t counted from 0", lambda w: np.cumsum(w, axis=0) / np.arange(len(w)).reshape(
+        (-1,) + (1,) * (w.ndim - 1)), "did you divide by t = 0?"),
     ("uniform_average", "running sum", lambda w: np.cumsum(w, axis=0), "the running sum"),
     ("uniform_average", "mean of all rows", lambda w: np.broadcast_to(w.mean(axis=0), w.shape).copy(),
      "the average of all T iterates"),

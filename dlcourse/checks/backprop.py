@@ -21,7 +21,7 @@ def check_activation_derivatives(sigmoid_derivative, tanh_derivative, relu_deriv
     __tracebackhide__ = True
     rng = np.random.default_rng(seed)
     inputs = [3.0 * rng.standard_normal(shape) for shape in shapes]
-    inputs.append(np.array([-800.0, -40.0, -1e-3, 1e-3, 40.0, 800.0]))
+    inputs.append(np.array([-800.0, -40.0, -1e-3, 0.0, 1e-3, 40.0, 800.0]))
     cases = [
         ("sigmoid_derivative", sigmoid_derivative, act.sigmoid_derivative, lambda a: [
             ("sigma(a) itself, not its derivative", act.sigmoid(a)),
@@ -35,7 +35,8 @@ def check_activation_derivatives(sigmoid_derivative, tanh_derivative, relu_deriv
         ("relu_derivative", relu_derivative, act.relu_derivative, lambda a: [
             ("relu(a) itself, not its derivative", act.relu(a)),
             ("1 everywhere: the derivative is 0 for a < 0", np.ones_like(a)),
-            ("1 for a < 0 and 0 for a > 0: the comparison is flipped", (a < 0).astype(float))]),
+            ("1 for a < 0 and 0 for a > 0: the comparison is flipped", (a < 0).astype(float)),
+            ("1 at the kink a = 0 (a >= 0 instead of a > 0); like torch, use 0 there", (a >= 0).astype(float))]),
     ]
     for name, student, reference, mistakes in cases:
         checker = Checker(name)

@@ -16,8 +16,9 @@ __all__ = [
 
 
 def _gradient(dw, w, weight_decay, wd):
-    """g for the weight-decay variants: 'coupled' (torch: dw + wd w), 'none' or 'decoupled' (dw)."""
-    return dw + weight_decay * w if wd == "coupled" else dw
+    """g for the weight-decay variants: 'coupled' (torch: dw + wd w), 'minus' (dw - wd w), 'none' or
+    'decoupled' (dw)."""
+    return {"coupled": dw + weight_decay * w, "minus": dw - weight_decay * w}.get(wd, dw)
 
 
 def _decay(w, lr, weight_decay, wd):
@@ -64,14 +65,17 @@ def rmsprop_like(w, dw, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, 
 
 def adadelta_like(w, dw, state, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *, delta_first=False,
                    old_average=False, lr_in_delta=False, ignore_lr=False, eps_numerator=True, swap=False,
-                   wd="coupled"):
+                   numerator=True, eps_outside=False, wd="coupled"):
     """Adadelta with one mistake chosen by the keyword arguments."""
     g = _gradient(dw, w, weight_decay, wd)
     keep = 1 - rho if swap else rho
     s = keep * state.square_avg + (1 - keep) * g * g
     s_used = state.square_avg if old_average else s
-    numerator = np.sqrt(state.acc_delta + eps) if eps_numerator else np.sqrt(state.acc_delta)
-    delta = numerator / np.sqrt(s_used + eps) * g
+    if eps_outside:
+        delta = (np.sqrt(state.acc_delta) + eps) / (np.sqrt(s_used) + eps) * g
+    else:
+        top = np.sqrt(state.acc_delta + eps) if eps_numerator else np.sqrt(state.acc_delta)
+        delta = (top if numerator else 1.0) / np.sqrt(s_used + eps) * g
     tracked = lr * delta if lr_in_delta else delta
     d = keep * state.acc_delta + (1 - keep) * tracked * tracked
     if delta_first:  # acc_delta updated first, then the step computed with the new acc_delta
@@ -81,9 +85,11 @@ def adadelta_like(w, dw, state, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *, 
 
 def adam_like(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, bias_correction=True,
                *, flip_correction=False, t_shift=0, power=True, correct_v=True, eps_inside=False, eps_hat=False,
-               swap=False, sqrt=True, keep_t=False, wd="coupled"):
+               swap=False, sqrt=True, keep_t=False, double_t=False, swap_betas=False, store_hat=False,
+               wd="coupled"):
     """Adam with one mistake chosen by the keyword arguments."""
     g = _gradient(dw, w, weight_decay, wd)
+    beta1, beta2 = (beta2, beta1) if swap_betas else (beta1, beta2)
     b1, b2 = (1 - beta1, 1 - beta2) if swap else (beta1, beta2)
     m, v, t = b1 * state.m + (1 - b1) * g, b2 * state.v + (1 - b2) * g * g, state.t + 1
     k = t + t_shift if power else 1
@@ -95,13 +101,18 @@ def adam_like(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_de
         step = lr * (m / c1) / np.sqrt(v / c2 + eps)
     else:
         step = lr * (m / c1) / ((np.sqrt(v / c2) if sqrt else v / c2) + eps)
-    return _decay(w, lr, weight_decay, wd) - step, A.AdamState(m, v, state.t if keep_t else t)
+    if store_hat:
+        m, v = m / c1, v / c2
+    t_new = state.t if keep_t else t + 1 if double_t else t
+    return _decay(w, lr, weight_decay, wd) - step, A.AdamState(m, v, t_new)
 
 
 WD_MISTAKES = [
     ("the update without weight decay: weight_decay * w must be added to the gradient", {"wd": "none"}),
     ("weight decay applied to w directly (decoupled, as AdamW does) instead of added to the gradient "
      "g = dw + weight_decay * w", {"wd": "decoupled"}),
+    ("weight decay with the wrong sign, g = dw - weight_decay * w: the gradient of the penalty "
+     "(weight_decay / 2) |w|^2 is + weight_decay * w", {"wd": "minus"}),
 ]
 
 
@@ -126,6 +137,8 @@ def nesterov_mistakes(hyper):
          {"nesterov": True, "step_with": "no gradient"}),
         ("the lecture form's velocity v <- beta v - lr g, which includes the learning rate: here the state "
          "holds torch's velocity v <- beta v + g", {"nesterov": True, "velocity": "lecture"}),
+        ("a running average v <- beta v + (1 - beta) g: momentum adds the whole gradient, v <- beta v + g",
+         {"nesterov": True, "velocity": "average"}),
     ] + [(description, {"nesterov": True, **flags}) for description, flags in WD_MISTAKES]
 
 
@@ -171,6 +184,11 @@ def adadelta_mistakes(hyper):
         ("sqrt(acc_delta) without eps in the numerator: acc_delta starts at 0, so the step stays 0",
          {"eps_numerator": False}),
         ("rho and 1 - rho swapped in the running averages", {"swap": True}),
+        ("delta = g / sqrt(square_avg + eps), without the RMS of the previous updates sqrt(acc_delta + eps) in "
+         "the numerator (that is RMSProp): Adadelta's delta = sqrt(acc_delta + eps) / sqrt(square_avg + eps) g",
+         {"numerator": False}),
+        ("eps outside the square roots, (sqrt(acc_delta) + eps) / (sqrt(square_avg) + eps): Adadelta adds eps "
+         "inside both, sqrt(acc_delta + eps) / sqrt(square_avg + eps)", {"eps_outside": True}),
     ] + WD_MISTAKES
 
 
@@ -185,11 +203,17 @@ def adam_mistakes(hyper):
          "counts the updates, so increment it first: t = 1 at the first update", {"t_shift": -1}),
         ("the bias correction one step ahead, 1 - beta^(t+1): t is 1 at the first update", {"t_shift": 1}),
         ("t never incremented in the returned state: return AdamState(m, v, t + 1)", {"keep_t": True}),
+        ("t incremented twice (once for the bias correction, once more in the returned state): t grows by 1 "
+         "per update", {"double_t": True}),
         ("v not bias-corrected: v_hat = v / (1 - beta2^t)", {"correct_v": False}),
         ("eps inside the square root, sqrt(v_hat + eps): torch uses sqrt(v_hat) + eps", {"eps_inside": True}),
         ("eps added to sqrt(v) before the bias correction (Kingma & Ba's 'efficient' form with eps_hat): "
          "torch adds eps to sqrt(v_hat)", {"eps_hat": True}),
         ("beta and 1 - beta swapped in the running averages: m <- beta1 m + (1 - beta1) g", {"swap": True}),
+        ("beta1 and beta2 swapped: m <- beta1 m + (1 - beta1) g averages the gradients, v <- beta2 v + "
+         "(1 - beta2) g^2 their squares", {"swap_betas": True}),
+        ("the bias-corrected m_hat and v_hat stored in the state: the state keeps the raw averages m and v, "
+         "the correction only enters the step", {"store_hat": True}),
         ("a division by v_hat + eps without the square root", {"sqrt": False}),
     ] + WD_MISTAKES
 

@@ -44,7 +44,8 @@ def check_inverse_time_decay(inverse_time_decay, cases=((0.5, 0.1), (1.0, 0.0), 
                 ("eta0 decay s: the learning rate is eta0 divided by (1 + decay s)", eta0 * decay * s),
                 ("eta0 (1 + decay s): divide by (1 + decay s), do not multiply", eta0 * (1 + decay * s)),
                 ("eta0 / (1 + decay)^s, an exponential decay", eta0 * (1.0 + decay) ** -float(s)),
-                ("eta0 / (decay s): the 1 + is missing", eta0 / (decay * s) if decay * s else math.inf)],
+                ("eta0 / (decay s): the 1 + is missing", eta0 / (decay * s) if decay * s else math.inf),
+                ("eta0 / 1 + decay s: the brackets are missing, write eta0 / (1 + decay * s)", eta0 + decay * s)],
                 context=context)
     checker.done()
 
@@ -86,11 +87,24 @@ def _exponential_mistakes(iterates, decay):
     ]
 
 
+def _first_row_only_not_finite(got, want):
+    """Whether ``got`` has the shape of ``want`` and is finite everywhere except in row 0 (a division by t = 0)."""
+    try:
+        got = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return (got.shape == want.shape and len(got) > 0 and not np.isfinite(got[0]).all()
+            and np.isfinite(got[1:]).all() and np.isfinite(want).all())
+
+
 def _check_average(checker, what, got, want, mistakes, context):
     __tracebackhide__ = True
     if got is not None and np.shape(got) == want.shape[1:]:
         checker.fail(f"{what} has shape {np.shape(got)}, expected {want.shape} {context}: return one row per "
                      "step t (the running average), not only the final average.")
+    if _first_row_only_not_finite(got, want):
+        checker.fail(f"row 0 of {what} is not finite {context}, the other rows are: did you divide by t = 0? Row "
+                     "t - 1 averages w_1..w_t, so count t from 1 (np.arange(1, T + 1)).")
     checker.close(what, got, want, mistakes, context=context)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import logistic, schedules, training
 from ..activations import sigmoid
-from .core import Checker, describe, unchanged
+from .core import CheckError, Checker, describe, unchanged
 
 __all__ = ["check_logistic_regression_gradient", "check_minibatch_indices", "check_sgd_logistic_regression"]
 
@@ -48,6 +48,11 @@ def _logistic_mistakes(w, b, x, y):
          "sigma(s) (1 - sigma(s))", from_residual((p - y) * p * (1 - p))),
         ("(s - y) x / N: the sigmoid is missing (that is the gradient of linear least squares)",
          from_residual(s - y)),
+        ("sigma(-s) in place of sigma(s): the sigmoid is 1 / (1 + exp(-s)), so p(y = 1) = sigma(s)",
+         from_residual(sigmoid(-s) - y)),
+        ("the gradient at b = 0: the score is s = x w + b, do not forget the bias", from_residual(sigmoid(x @ w) - y)),
+        ("the gradient divided by D (x.shape[1]) instead of by N (x.shape[0])",
+         (x.T @ (p - y) / x.shape[1], np.sum(p - y) / x.shape[1])),
     ]
 
 
@@ -133,7 +138,7 @@ def _check_one_epoch(checker, batches, n, batch_size, context):
                     f"example should appear exactly once per epoch. Draw one permutation (without replacement), "
                     f"not random indices with replacement.")
     want = [batch_size] * (n // batch_size) + ([remainder] if remainder else [])
-    balanced = [len(part) for part in np.array_split(np.arange(n), len(want))]
+    balanced = [len(part) for part in np.array_split(np.arange(n), len(sizes))] if sizes else None
     hint = (" np.array_split balances the sizes; cut consecutive chunks of batch_size instead."
             if sizes == balanced else "")
     checker.require(sizes == want, f"the batch sizes are {sizes} {context}, expected {want}: every batch has "
@@ -203,13 +208,15 @@ def _sgd_variant(x, y, lr, epochs, batch_size, seed, w0, b0, mistake):
     """The SGD loop with one known mistake, to recognise it in a student's result: -> (ws, bs)."""
     rng = np.random.default_rng(seed)
     n, d = x.shape
-    w = np.zeros(d) if w0 is None or mistake == "ignores w0" else np.array(w0, dtype=float)
-    b = float(b0)
+    w = np.zeros(d) if w0 is None or mistake in ("ignores w0", "ignores w0 and b0") else np.array(w0, dtype=float)
+    b = 0.0 if mistake in ("ignores b0", "ignores w0 and b0") else float(b0)
     ws, bs, step = [w], [b], 0
+    first_epoch = list(training.minibatch_indices(n, batch_size, rng)) if mistake == "shuffles once" else None
     for epoch in range(epochs):
         if mistake == "restarts s":
             step = 0
-        for batch in training.minibatch_indices(n, batch_size, rng, shuffle=mistake != "no shuffle"):
+        batches = first_epoch or training.minibatch_indices(n, batch_size, rng, shuffle=mistake != "no shuffle")
+        for batch in batches:
             rows = np.arange(n) if mistake == "full gradient" else batch
             dw, db = logistic.logistic_regression_gradient(w, b, x[rows], y[rows])
             scale = {"sums": len(batch), "over N": len(batch) / n, "ascent": -1.0}.get(mistake, 1.0)
@@ -235,6 +242,10 @@ _SGD_MISTAKES = {
     "s + 1": "the run whose first update uses lr(1): s counts from 0, so the first update uses lr(0)",
     "fixed b": "the run in which b never changes: update the bias too",
     "ignores w0": "the run from w = 0 although w0 was given",
+    "ignores b0": "the run from b = 0 although b0 was given",
+    "ignores w0 and b0": "the run from w = 0 and b = 0 although w0 and b0 were given",
+    "shuffles once": "the run that draws the minibatches once and reuses them every epoch: call "
+                     "minibatch_indices(N, batch_size, rng) at the start of every epoch, for a new order",
 }
 
 
@@ -305,7 +316,13 @@ def check_sgd_logistic_regression(sgd_logistic_regression, seed=0, cases=(
         saved = [(what, array.copy(), array) for what, array in (("x", x), ("y", y), ("w0", w0)) if array is not None]
         student_rng = np.random.default_rng(run_seed)
         before = _state(student_rng)
-        result = checker.call(sgd_logistic_regression, x, y, lr, epochs, batch_size, student_rng, w0, b0)
+        try:
+            result = checker.call(sgd_logistic_regression, x, y, lr, epochs, batch_size, student_rng, w0, b0)
+        except CheckError as error:
+            if callable(lr) and "'function'" in str(error):
+                raise CheckError(f"{error}\nHere lr is a learning-rate schedule, a function: the learning rate of "
+                                 "update s is lr(s) (eta = lr(s) if callable(lr) else lr).") from error.__cause__
+            raise
         for what, before_array, array in saved:
             unchanged(checker, what, before_array, array)
         checker.require(isinstance(result, (tuple, list)) and len(result) == 2,

@@ -16,6 +16,24 @@ def _determinant_only(hessian, tol):
     return "minimum" if det > tol else ("saddle" if det < -tol else "degenerate")
 
 
+def _determinant_and_trace(hessian, tol):
+    det = np.linalg.det(hessian)
+    if abs(det) <= tol:
+        return "degenerate"
+    if det < 0:
+        return "saddle"
+    return "minimum" if np.trace(hessian) > 0 else "maximum"
+
+
+def _zero_before_saddle(hessian, tol):
+    ev = _eigenvalues(hessian)
+    if (ev > tol).all():
+        return "minimum"
+    if (ev < -tol).all():
+        return "maximum"
+    return "degenerate" if (np.abs(ev) <= tol).any() else "saddle"
+
+
 def _swapped(hessian, tol):
     answer = surfaces.classify_stationary_point(hessian, tol)
     return {"minimum": "maximum", "maximum": "minimum"}.get(answer, answer)
@@ -39,6 +57,12 @@ _HESSIAN_MISTAKES = [
      lambda hessian, tol: surfaces.classify_by_signs(_eigenvalues(hessian) > 0, _eigenvalues(hessian) < 0)),
     ("the answer from the signs of the diagonal entries: the off-diagonal entries matter, use the eigenvalues",
      lambda hessian, tol: surfaces.classify_by_signs(np.diag(hessian) > tol, np.diag(hessian) < -tol)),
+    ("the two-dimensional test (det H < 0 a saddle, otherwise the sign of the trace), which holds only for 2x2 "
+     "Hessians: in any dimension, look at the sign of every eigenvalue", _determinant_and_trace),
+    ("the answer with tol ignored (a fixed threshold of 1e-8): compare the eigenvalues with the tol you are given",
+     lambda hessian, tol: surfaces.classify_stationary_point(hessian, 1e-8)),
+    ("the answer that looks for a zero eigenvalue before the saddle: one eigenvalue > tol and one < -tol make a "
+     "saddle, even when another one is 0", _zero_before_saddle),
 ]
 
 
@@ -58,8 +82,8 @@ def check_classify_stationary_point(classify_stationary_point, seed=0, n_random=
              (np.diag([1.0, 3.0]), None), (np.diag([-1.0, -2.0]), None), (np.diag([1.0, -1.0]), None),
              (np.array([[1.0, 2.0], [2.0, 1.0]]), None), (np.array([[-1.0, 2.0], [2.0, -1.0]]), None),
              (np.array([[2.0, 1.0], [1.0, 2.0]]), None), (np.diag([2.0, 0.0]), None), (np.diag([0.0, -1.0]), None),
-             (np.diag([1.0, 1e-12]), None), (np.diag([-1.0, -2.0, 3.0]), None), (np.diag([1.0, 0.3]), 0.5),
-             (np.diag([-1.0, 0.3]), 0.5), (np.diag([-1.0, 0.3]), 0.1)]
+             (np.diag([1.0, 1e-12]), None), (np.diag([-1.0, -2.0, 3.0]), None), (np.diag([2.0, 0.0, -1.0]), None),
+             (np.diag([1.0, 0.3]), 0.5), (np.diag([-1.0, 0.3]), 0.5), (np.diag([-1.0, 0.3]), 0.1)]
     for _ in range(n_random):
         dim = int(rng.integers(2, 5))
         signs = rng.choice([-1.0, 1.0, 0.0], size=dim, p=[0.45, 0.45, 0.1])
