@@ -15,7 +15,6 @@ _static/grading/:
 Options: --students N (size of the timed class, default 8), --only speed|showcase|hostile|library.
 """
 import argparse
-import csv
 import html
 import json
 import re
@@ -23,23 +22,22 @@ import statistics
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-REPO = Path(__file__).resolve().parent.parent
+from dlcourse.grading import library, library_report
+from dlcourse.grading.collect import collect
+from dlcourse.grading.course import Course
+from dlcourse.grading.export import write_csv
+from dlcourse.grading.runner import grade_class
+from dlcourse.grading.sandbox import SandboxKernelManager, sandbox_mode
+from dlcourse.release import REPO, chapter_ids
+
 sys.path.insert(0, str(REPO / "tests"))
 
-from dlcourse.grading import library, library_report  # noqa: E402
-from dlcourse.grading.collect import collect  # noqa: E402
-from dlcourse.grading.course import Course  # noqa: E402
-from dlcourse.grading.export import write_csv  # noqa: E402
-from dlcourse.grading.runner import grade_class  # noqa: E402
-from dlcourse.grading.sandbox import SandboxKernelManager, sandbox_mode  # noqa: E402
-from dlcourse.grading.settings import Settings  # noqa: E402
-from dlcourse.release import chapter_ids  # noqa: E402
+from course_notebooks import read, student_path  # noqa: E402
 
 OUT = REPO / "_static" / "grading"
 
@@ -65,7 +63,7 @@ def execute(nb_bytes, sandboxed, repeats=3):
 def class_export(chapter, root, students):
     """A class of ``students``: solved notebooks, every third one with a mistake from the library."""
     entries = [e for e in library.load(chapter.chapter) if e.kind == "mistake" and not e.gap]
-    release = nbformat.read(REPO / "chapters" / chapter.chapter / f"{chapter.chapter}.ipynb", as_version=4)
+    release = read(student_path(chapter.chapter))
     export = root / "export"
     export.mkdir()
     for number in range(students):
@@ -140,7 +138,7 @@ def speed(students):
     samples = None
     capacity = parallel_capacity()
     for chapter_id in chapter_ids():
-        if not (REPO / "tests" / "grading" / "library" / f"{chapter_id}.py").exists():
+        if chapter_id not in library.chapters_with_library():
             log(f"{chapter_id}: no library yet, timed with the instructor's solution only")
         try:
             result = timed_class(chapter_id, students)
@@ -175,12 +173,12 @@ def speed(students):
 def showcase(chapter_id="02_backprop"):
     """The sample CSV of the guide: a small class with every kind of row."""
     chapter = library.Chapter(chapter_id)
-    release = nbformat.read(REPO / "chapters" / chapter_id / f"{chapter_id}.ipynb", as_version=4)
+    release = read(student_path(chapter_id))
     mistakes = {(e.exercise, e.name): e for e in library.load(chapter_id)}
     cheat = library.Entry("linear_backward", "mistake", "cheat", "linear_backward = layers.linear_backward\n")
     files = {
         "ada": library.submission(chapter, release),
-        "ben": (REPO / "chapters" / chapter_id / f"{chapter_id}.ipynb").read_bytes(),
+        "ben": student_path(chapter_id).read_bytes(),
         "cleo": library.submission(chapter, release, mistakes[("linear_backward", "dW transposed")]),
         "dan": library.submission(chapter, release)[:5000],
         "eve": library.submission(chapter, release, cheat),
@@ -206,28 +204,9 @@ def _machine():
 
 
 def hostile():
-    from grading.hostile import CASES, CHAPTER, SETTINGS, SOLUTIONS, TESTS
+    from grading.hostile import CASES, SETTINGS, TESTS, grade_cases
     with tempfile.TemporaryDirectory(prefix="hostile-") as tmp:
-        root = Path(tmp)
-        course = Course(root / "course", CHAPTER, solutions=SOLUTIONS, settings=Settings(**SETTINGS))
-        course.prepare(log=log)
-        source = nbformat.read(SOLUTIONS / CHAPTER / f"{CHAPTER}.ipynb", as_version=4)
-        release = nbformat.read(course.release, as_version=4)
-        context = {"gradebook": str(course.root / "gradebook.db"), "submissions": str(course.state / "inbox"),
-                   "classmate": str(course.state / "inbox" / "extracted" / "correct" / f"{CHAPTER}.ipynb"),
-                   "solutions": str(REPO / "solutions"), "course": str(course.root)}
-        archive = root / "export.zip"
-        with zipfile.ZipFile(archive, "w") as zipped:
-            for case in CASES:
-                if case.build is None:
-                    zipped.writestr(f"{case.name}/README.txt", "no notebook")
-                else:
-                    zipped.writestr(f"{case.name}/{CHAPTER}.ipynb", case.build(source, release, context))
-        submissions, _ = collect(archive, CHAPTER, course.state / "inbox")
-        started = time.perf_counter()
-        grade_class(course, submissions, jobs=2, log=lambda message: None)
-        seconds = time.perf_counter() - started
-        rows = {row["student"]: row for row in csv.DictReader(open(write_csv(course)))}
+        _, rows, _, seconds = grade_cases(Path(tmp), log=log)
     lines = [f"{len(CASES)} submissions of the two-exercise fixture chapter (tests 2 + 3 points), graded as one "
              f"class in {seconds:.0f} s with 2 jobs; limits: {SETTINGS}.", "",
              "| case | what the student did | expected | observed | status | flags and notes (abridged) |",
@@ -257,10 +236,7 @@ def main():
     if args.only in (None, "hostile"):
         hostile()
     if args.only in (None, "library"):
-        results = {chapter: library_report.evaluate(chapter, nbgrader=True, jobs=2, log=log)
-                   for chapter in library.chapters_with_library()}
-        (OUT / "grading_library.md").write_text(library_report.report(results))
-        log("wrote grading_library.md")
+        library_report.main(nbgrader=True, jobs=2, out=OUT / "grading_library.md", log=log)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,13 @@ import sys
 
 __all__ = ["main"]
 
+# the grading limits that are options of `grade` (fields of dlcourse.grading.settings.Settings), with their help
+_LIMITS = [("cell_timeout", "s per cell"), ("notebook_timeout", "s per notebook"),
+           ("interrupt_grace", "s an interrupted cell has to stop before its kernel is killed"),
+           ("submission_timeout", "s per submission, nbgrader included"),
+           ("cpu_seconds", "CPU s of the kernel"), ("memory_mb", "address space of the kernel"),
+           ("file_size_mb", "largest file the kernel may write")]
+
 
 def _add_grade_commands(commands):
     from .grading.settings import Settings
@@ -24,11 +31,7 @@ def _add_grade_commands(commands):
     grade.add_argument("--pattern", help="regex with a named group 'student', matched against each file's path")
     grade.add_argument("--roster", help="file with one student id per line: students without a notebook get 0")
     grade.add_argument("--solutions", help="folder of instructor sources (default: the repository's solutions/)")
-    for name, help_text in [("cell_timeout", "s per cell"), ("notebook_timeout", "s per notebook"),
-                            ("interrupt_grace", "s an interrupted cell has to stop before its kernel is killed"),
-                            ("submission_timeout", "s per submission, nbgrader included"),
-                            ("cpu_seconds", "CPU s of the kernel"), ("memory_mb", "address space of the kernel"),
-                            ("file_size_mb", "largest file the kernel may write")]:
+    for name, help_text in _LIMITS:
         grade.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name),
                            help=f"{help_text} (default {getattr(defaults, name)})")
     grade.add_argument("--sandbox", choices=["auto", "bwrap", "rlimits", "off"], default=defaults.sandbox,
@@ -54,9 +57,7 @@ def _grade(args):
     from .grading.export import write_csv
     from .grading.runner import grade_class
     from .grading.settings import Settings
-    settings = Settings(**{name: getattr(args, name) for name in (
-        "cell_timeout", "notebook_timeout", "interrupt_grace", "submission_timeout", "cpu_seconds", "memory_mb", "file_size_mb",
-        "sandbox")})
+    settings = Settings(sandbox=args.sandbox, **{name: getattr(args, name) for name, _ in _LIMITS})
     course = Course(args.course, args.chapter, solutions=args.solutions, settings=settings)
     course.state.mkdir(parents=True, exist_ok=True)
     roster = [line.strip() for line in open(args.roster) if line.strip()] if args.roster else ()

@@ -15,6 +15,7 @@ and the Hessian below; tests/test_checks_sgd.py checks both against torch autogr
 import numpy as np
 
 from .activations import as_float, sigmoid
+from .losses import binary_cross_entropy_with_logits
 from .training import minibatch_indices
 
 __all__ = ["logistic_regression_loss", "logistic_regression_gradient", "logistic_regression_hessian",
@@ -26,8 +27,8 @@ def logistic_regression_loss(w, b, x, y):
 
     Shapes: w (D,), b scalar, x (N, D), y (N,) in {0, 1} -> J, a float. Book: 01_sgd, "Logistic regression".
     """
-    s = as_float(x) @ w + b
-    return float(np.mean(np.logaddexp(0.0, s) - as_float(y) * s))
+    loss, _ = binary_cross_entropy_with_logits(as_float(x) @ w + b, y)
+    return float(loss)
 
 
 def logistic_regression_gradient(w, b, x, y):

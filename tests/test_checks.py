@@ -5,12 +5,12 @@ alternatives) and mutants (the mistakes students make) are data: (exercise, desc
 a distinctive part of the failure message]).
 """
 import math
-import re
 import warnings
 
 import numpy as np
 import pytest
 
+import check_cases
 from dlcourse import activations as act
 from dlcourse import checks, fallback, gradcheck, layers, losses, network
 
@@ -33,7 +33,6 @@ REFERENCE = {
     "softmax_cross_entropy": losses.softmax_cross_entropy, "mlp_backward": network.mlp_backward,
     "numerical_gradient": gradcheck.numerical_gradient,
 }
-PASSED_LINE = re.compile(r"^(\w+): (\d+) checks passed$")
 # Arguments like a hidden test's: another seed and edge cases (N = 1, K = 1, square and one-layer networks).
 ACTIVATION_EDGES = {"seed": 5, "shapes": ((2, 3, 4), (1,), (50,), (1, 1))}
 EDGES = {
@@ -54,20 +53,13 @@ def check_arguments(exercise, setting):
 
 def run_check(exercise, student, **kwargs):
     """Run the check of ``exercise`` on ``student``, with the reference for the other exercises it takes."""
-    check, takes = CHECKS[exercise]
-    check(*(student if name == exercise else REFERENCE[name] for name in takes), **kwargs)
+    check_cases.run_check(CHECKS, REFERENCE, exercise, student, **kwargs)
 
 
 def assert_passes_quietly(exercise, student, capsys, **kwargs):
     """The check passes with warnings turned into errors, prints one line per function, nothing to stderr."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        run_check(exercise, student, **kwargs)
-    out, err = capsys.readouterr()
-    assert err == ""
-    lines = out.splitlines()
-    assert all(PASSED_LINE.match(line) and int(PASSED_LINE.match(line)[2]) > 0 for line in lines), out
-    assert [PASSED_LINE.match(line)[1] for line in lines] == list(CHECKS[exercise][1])
+    check_cases.assert_passed_quietly(check_cases.outcome(run_check, exercise, student, **kwargs), capsys,
+                                      CHECKS[exercise][1])
 
 
 @pytest.mark.parametrize("setting", SETTINGS)
@@ -368,13 +360,8 @@ MUTANTS = [
 @pytest.mark.parametrize("exercise, description, student, message", MUTANTS,
                          ids=[f"{e}: {d}" for e, d, *_ in MUTANTS])
 def test_mistake_is_caught_and_named(exercise, description, student, message, setting, capsys):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.raises(AssertionError) as failure:
-            run_check(exercise, student, **check_arguments(exercise, setting))
-    assert exercise in str(failure.value)
-    assert message in str(failure.value)
-    assert capsys.readouterr().err == ""
+    error = check_cases.outcome(run_check, exercise, student, **check_arguments(exercise, setting))
+    check_cases.assert_failed_naming(error, capsys, exercise, description, message)
 
 
 def raises(error):
@@ -412,3 +399,4 @@ def test_implemented_or_reference(student, note, capsys):
         assert chosen is student and out == ""
     else:
         assert chosen is act.sigmoid_derivative and out == note + "\n"
+

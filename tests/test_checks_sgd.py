@@ -5,12 +5,11 @@ Variants (correct alternatives) and mutants (the mistakes students make) are dat
 function[, a distinctive part of the failure message]).
 """
 import math
-import re
-import warnings
 
 import numpy as np
 import pytest
 
+import check_cases
 from dlcourse import averaging, checks, logistic, schedules, surfaces, training
 from dlcourse.activations import sigmoid
 
@@ -48,26 +47,19 @@ EDGES = {
     **dict.fromkeys(POLYAK, POLYAK_EDGES),
 }
 SETTINGS = ("default", "seed 3", "edge cases")   # the visible test, another seed, the hidden test
-PASSED_LINE = re.compile(r"^(\w+): (\d+) checks passed$")
 
 
 def outcome(exercise, student, setting):
     """Run the check of ``exercise`` on ``student`` (the reference for the other functions that check takes),
     with warnings turned into errors, in the given setting. -> the exception it raised, or None."""
-    check, takes = CHECKS[exercise]
+    check = CHECKS[exercise][0]
     if setting == "edge cases":
         options = EDGES[exercise]
     elif setting.startswith("seed") and "seed" in check.__code__.co_varnames:
         options = {"seed": int(setting.split()[1])}
     else:
         options = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            check(*(student if name == exercise else REFERENCE[name] for name in takes), **options)
-        except Exception as error:  # NotImplementedError and CheckError alike: the tests look at it
-            return error
-    return None
+    return check_cases.outcome(check_cases.run_check, CHECKS, REFERENCE, exercise, student, **options)
 
 
 # ---------------------------------------------------------------- correct alternative implementations
@@ -234,13 +226,7 @@ CORRECT = [(exercise, "the reference", REFERENCE[exercise]) for exercise in CHEC
 @pytest.mark.parametrize("exercise, description, student", CORRECT, ids=[f"{e}: {d}" for e, d, _ in CORRECT])
 def test_correct_implementation_passes_quietly(exercise, description, student, setting, capsys):
     """No error, nothing on stderr, and exactly one 'name: N checks passed' line per function the check takes."""
-    error = outcome(exercise, student, setting)
-    out, err = capsys.readouterr()
-    assert error is None, f"{type(error).__name__}: {error}"
-    assert err == ""
-    passed = [PASSED_LINE.fullmatch(line) for line in out.splitlines()]
-    assert all(passed) and all(int(match[2]) > 0 for match in passed), out
-    assert tuple(match[1] for match in passed) == CHECKS[exercise][1]
+    check_cases.assert_passed_quietly(outcome(exercise, student, setting), capsys, CHECKS[exercise][1])
 
 
 # ---------------------------------------------------------------- the mistakes students make
@@ -541,10 +527,7 @@ MUTANTS = [
 @pytest.mark.parametrize("exercise, description, student, message", MUTANTS,
                          ids=[f"{e}: {d}" for e, d, *_ in MUTANTS])
 def test_mistake_fails_with_its_name(exercise, description, student, message, setting, capsys):
-    error = outcome(exercise, student, setting)
-    assert isinstance(error, AssertionError), f"{description} was not caught: {error!r}"
-    assert exercise in str(error) and message in str(error), str(error)
-    assert capsys.readouterr().err == ""
+    check_cases.assert_failed_naming(outcome(exercise, student, setting), capsys, exercise, description, message)
 
 
 def unfinished(*args, **kwargs):

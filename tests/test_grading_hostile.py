@@ -3,51 +3,24 @@
 The whole class is one zip, graded with two jobs in the sandbox: every case must get the grade it
 must get, the rest of the class must be graded normally, and nothing may be lost or leaked.
 """
-import csv
 import json
 import os
-import zipfile
 
 import nbformat
 import pytest
 
-from dlcourse.grading.collect import collect
-from dlcourse.grading.course import Course
-from dlcourse.grading.export import write_csv
 from dlcourse.grading.feedback import leaked_lines
-from dlcourse.grading.runner import grade_class
 from dlcourse.grading.sandbox import SANDBOX_UID, sandbox_mode
 from dlcourse.grading.settings import Settings
-from dlcourse.release import REPO
-from grading.hostile import CASES, CHAPTER, SETTINGS, SOLUTIONS, TESTS, snoop_targets
+from grading.hostile import CASES, CHAPTER, SETTINGS, TESTS, grade_cases, snoop_targets
 
 CASE = {case.name: case for case in CASES}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hostile")
-    course = Course(root / "course", CHAPTER, solutions=SOLUTIONS, settings=Settings(**SETTINGS))
-    course.prepare(log=lambda message: None)
-    source = nbformat.read(SOLUTIONS / CHAPTER / f"{CHAPTER}.ipynb", as_version=4)
-    release = nbformat.read(course.release, as_version=4)
-    extracted = course.state / "inbox" / "extracted"
-    context = {"gradebook": str(course.root / "gradebook.db"), "submissions": str(extracted),
-               "classmate": str(extracted / "correct" / f"{CHAPTER}.ipynb"),
-               "solutions": str(REPO / "solutions" / "02_backprop" / "02_backprop.ipynb"),
-               "course": str(course.root)}
-    archive = root / "export.zip"
-    with zipfile.ZipFile(archive, "w") as zipped:
-        for case in CASES:
-            if case.build is None:
-                zipped.writestr(f"{case.name}/README.txt", "my notebook is on my other laptop")
-            else:
-                zipped.writestr(f"{case.name}/{CHAPTER}.ipynb", case.build(source, release, context))
-    submissions, notes = collect(archive, CHAPTER, course.state / "inbox")
-    results = grade_class(course, submissions, jobs=2, log=lambda message: None)
-    with open(write_csv(course)) as file:
-        rows = {row["student"]: row for row in csv.DictReader(file)}
-    return course, rows, {result.student: result for result in results}
+    course, rows, results, _ = grade_cases(tmp_path_factory.mktemp("hostile"))
+    return course, rows, results
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbformat.notebooknode import from_dict
 
-from course_notebooks import read, source_path, student_path
+from course_notebooks import is_test_cell, read, source_path, student_path
 from dlcourse.grading import sandbox
 from dlcourse.grading.collect import collect, safe_student_id
 from dlcourse.grading.course import config_block, grading_edition
@@ -119,8 +119,7 @@ def test_canonical_of_the_student_version_changes_nothing_but_adds_the_report(no
 def test_canonical_restores_tests_and_metadata(notebooks):
     source, release = notebooks
     nb = copy.deepcopy(release)
-    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"
-             and not c.metadata["nbgrader"].get("solution")]
+    tests = [c for c in nb.cells if is_test_cell(c)]
     nb.cells.remove(tests[0])                              # deleted
     nb.cells.append(tests[1])                              # a second copy at the end
     tests[2].source = "pass"                               # edited
@@ -160,6 +159,7 @@ def test_a_course_inside_the_repository_is_refused():
     with pytest.raises(GradingSetupError, match="inside the repository"):
         Course(REPO / "solutions" / "my_class", CHAPTER).prepare()
     assert not (REPO / "solutions" / "my_class").exists()
+
 
 
 # ---------------------------------------------------------------------- scanning

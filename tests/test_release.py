@@ -7,7 +7,6 @@ from course_notebooks import (CHAPTERS, REPO, is_test_cell, nbgrader_meta, read,
                               student_path)
 
 
-
 def test_there_are_chapters():
     assert "02_backprop" in CHAPTERS
 

@@ -35,8 +35,12 @@ class Checker:
         self.name = name
         self.passed = 0
 
-    def call(self, fn, *args, **kwargs):
-        """Call the student's ``fn`` quietly (no warnings reach stderr) and explain any exception."""
+    def call(self, fn, *args, hint=None, **kwargs):
+        """Call the student's ``fn`` quietly (no warnings reach stderr) and explain any exception.
+
+        ``hint`` (not passed on to ``fn``), if given, maps the exception ``fn`` raised to text added to the
+        message, "" when there is nothing to add: advice for a mistake that shows only as an exception.
+        """
         __tracebackhide__ = True
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
@@ -48,8 +52,9 @@ class Checker:
                     "with your code, then run this cell again.") from None
             except Exception as err:
                 shown = ", ".join(describe(a) for a in args)
+                advice = hint(err) if hint else ""
                 raise CheckError(f"{self.name} raised {type(err).__name__}: {err}\n"
-                                 f"It was called with ({shown}).") from err
+                                 f"It was called with ({shown}).{advice}") from err
 
     def fail(self, message):
         __tracebackhide__ = True

@@ -57,41 +57,33 @@ def _settings(*extra):
     return ({},) + extra
 
 
-EXERCISES = {
-    "momentum_update": _Exercise(
-        "momentum_update", O.momentum_update, O.momentum_init, O.MomentumState, momentum_like,
-        momentum_mistakes,
-        ({"lr": 0.05}, {"lr": 0.01, "beta": 0.5, "weight_decay": 0.1},
-         {"lr": 0.03, "beta": 0.95, "weight_decay": 0.01}),
-        MOMENTUM_SCALES, "SGD", {"velocity": "momentum_buffer"}),
-    "nesterov_update": _Exercise(
-        "nesterov_update", O.nesterov_update, O.momentum_init, O.MomentumState,
-        partial(momentum_like, nesterov=True), nesterov_mistakes,
-        ({"lr": 0.05}, {"lr": 0.01, "beta": 0.5, "weight_decay": 0.1},
-         {"lr": 0.03, "beta": 0.95, "weight_decay": 0.01}),
-        MOMENTUM_SCALES, "SGD", {"velocity": "momentum_buffer"}, {"nesterov": True}),
-    "adagrad_update": _Exercise(
-        "adagrad_update", A.adagrad_update, A.adagrad_init, A.AdagradState, adagrad_like, adagrad_mistakes,
-        _settings({"lr": 0.1, "eps": 1e-6, "weight_decay": 0.1}, {"lr": 0.05, "eps": 1e-3}),
-        ADAPTIVE_SCALES, "Adagrad", {"sum_sq": "sum"}),
-    "rmsprop_update": _Exercise(
-        "rmsprop_update", A.rmsprop_update, A.rmsprop_init, A.RMSPropState, rmsprop_like, rmsprop_mistakes,
-        _settings({"lr": 1e-3, "alpha": 0.9, "eps": 1e-6, "weight_decay": 0.1},
-                  {"lr": 0.01, "eps": 1e-4, "eps_inside_sqrt": True},
-                  {"lr": 3e-3, "alpha": 0.95, "eps": 1e-8, "weight_decay": 0.05, "eps_inside_sqrt": True}),
-        ADAPTIVE_SCALES, "RMSprop", {"square_avg": "square_avg"}),
-    "adadelta_update": _Exercise(
-        "adadelta_update", A.adadelta_update, A.adadelta_init, A.AdadeltaState, adadelta_like,
-        adadelta_mistakes,
-        _settings({"lr": 0.5, "rho": 0.95, "eps": 1e-8, "weight_decay": 0.1}, {"lr": 2.0, "eps": 1e-4}),
-        ADAPTIVE_SCALES, "Adadelta", {"square_avg": "square_avg", "acc_delta": "acc_delta"}),
-    "adam_update": _Exercise(
-        "adam_update", A.adam_update, A.adam_init, A.AdamState, adam_like, adam_mistakes,
-        _settings({"lr": 1e-2, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.1},
-                  {"lr": 5e-3, "beta1": 0.5, "beta2": 0.9, "eps": 1e-3},
-                  {"lr": 1e-3, "eps": 1e-4, "bias_correction": False}),
-        ADAPTIVE_SCALES, "Adam", {"m": "exp_avg", "v": "exp_avg_sq", "t": "step"}),
-}
+# Plain and Nesterov momentum take the same settings (lr has no default).
+MOMENTUM_SETTINGS = ({"lr": 0.05}, {"lr": 0.01, "beta": 0.5, "weight_decay": 0.1},
+                     {"lr": 0.03, "beta": 0.95, "weight_decay": 0.01})
+EXERCISES = {exercise.name: exercise for exercise in (
+    _Exercise("momentum_update", O.momentum_update, O.momentum_init, O.MomentumState, momentum_like,
+              momentum_mistakes, MOMENTUM_SETTINGS, MOMENTUM_SCALES, "SGD", {"velocity": "momentum_buffer"}),
+    _Exercise("nesterov_update", O.nesterov_update, O.momentum_init, O.MomentumState,
+              partial(momentum_like, nesterov=True), nesterov_mistakes, MOMENTUM_SETTINGS, MOMENTUM_SCALES, "SGD",
+              {"velocity": "momentum_buffer"}, {"nesterov": True}),
+    _Exercise("adagrad_update", A.adagrad_update, A.adagrad_init, A.AdagradState, adagrad_like, adagrad_mistakes,
+              _settings({"lr": 0.1, "eps": 1e-6, "weight_decay": 0.1}, {"lr": 0.05, "eps": 1e-3}),
+              ADAPTIVE_SCALES, "Adagrad", {"sum_sq": "sum"}),
+    _Exercise("rmsprop_update", A.rmsprop_update, A.rmsprop_init, A.RMSPropState, rmsprop_like, rmsprop_mistakes,
+              _settings({"lr": 1e-3, "alpha": 0.9, "eps": 1e-6, "weight_decay": 0.1},
+                        {"lr": 0.01, "eps": 1e-4, "eps_inside_sqrt": True},
+                        {"lr": 3e-3, "alpha": 0.95, "eps": 1e-8, "weight_decay": 0.05, "eps_inside_sqrt": True}),
+              ADAPTIVE_SCALES, "RMSprop", {"square_avg": "square_avg"}),
+    _Exercise("adadelta_update", A.adadelta_update, A.adadelta_init, A.AdadeltaState, adadelta_like,
+              adadelta_mistakes,
+              _settings({"lr": 0.5, "rho": 0.95, "eps": 1e-8, "weight_decay": 0.1}, {"lr": 2.0, "eps": 1e-4}),
+              ADAPTIVE_SCALES, "Adadelta", {"square_avg": "square_avg", "acc_delta": "acc_delta"}),
+    _Exercise("adam_update", A.adam_update, A.adam_init, A.AdamState, adam_like, adam_mistakes,
+              _settings({"lr": 1e-2, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.1},
+                        {"lr": 5e-3, "beta1": 0.5, "beta2": 0.9, "eps": 1e-3},
+                        {"lr": 1e-3, "eps": 1e-4, "bias_correction": False}),
+              ADAPTIVE_SCALES, "Adam", {"m": "exp_avg", "v": "exp_avg_sq", "t": "step"}),
+)}
 # Our flags for the book's variants; a setting that turns one on has no torch counterpart.
 NOT_IN_TORCH = {"eps_inside_sqrt": False, "bias_correction": True}
 

@@ -52,38 +52,40 @@ def check_inverse_time_decay(inverse_time_decay, cases=((0.5, 0.1), (1.0, 0.0), 
 
 # ---------------------------------------------------------------- Polyak averaging
 
+def _steps(iterates):
+    """t = 1..T, shaped to broadcast against the rows of ``iterates``."""
+    return np.arange(1, len(iterates) + 1).reshape((-1,) + (1,) * (iterates.ndim - 1))
+
+
+def _one_step_behind(iterates, averages):
+    """Row t holds the average of row t - 1 (row 1 the first iterate): the average without w_t."""
+    return np.concatenate([iterates[:1], averages[:-1]], axis=0)
+
+
 def _uniform_mistakes(iterates):
-    t = np.arange(1, len(iterates) + 1).reshape((-1,) + (1,) * (iterates.ndim - 1))
     total = np.cumsum(iterates, axis=0)
-    previous = np.concatenate([iterates[:1], (total[:-1] / t[:-1])], axis=0)
     return [
         ("the average with an extra zero iterate at the start (dividing the sum of w_1..w_t by t + 1): the "
-         "average starts from the first iterate", total / (t + 1)),
+         "average starts from the first iterate", total / (_steps(iterates) + 1)),
         ("the running sum, not divided by t", total),
         ("the average of all T iterates in every row: row t averages w_1..w_t only",
          np.broadcast_to(iterates.mean(axis=0), iterates.shape)),
-        ("the average of w_1..w_{t-1}, one step behind: row t includes w_t", previous),
+        ("the average of w_1..w_{t-1}, one step behind: row t includes w_t",
+         _one_step_behind(iterates, averaging.uniform_average(iterates))),
     ]
 
 
 def _exponential_mistakes(iterates, decay):
-    def run(start, old, new, correct=False):
-        avg, out = start, []
-        for t, w in enumerate(iterates, start=1):
-            avg = old * avg + new * w
-            out.append(avg / (1 - decay ** t) if correct else avg)
-        return np.array(out)
-
-    zero = np.zeros_like(iterates[0])
-    lagged = np.concatenate([iterates[:1], run(iterates[0], decay, 1 - decay)[:-1]], axis=0)
+    # The running average started from an extra zero iterate: avg_t = decay avg_{t-1} + (1 - decay) w_t, avg_0 = 0.
+    from_zero = averaging.exponential_average(np.concatenate([np.zeros_like(iterates[:1]), iterates]), decay)[1:]
     return [
-        ("the average started from 0 instead of from the first iterate (avg_1 must be w_1)",
-         run(zero, decay, 1 - decay)),
+        ("the average started from 0 instead of from the first iterate (avg_1 must be w_1)", from_zero),
         ("the average with decay and 1 - decay swapped: the old average gets the weight decay",
          averaging.exponential_average(iterates, 1 - decay)),
         ("Adam's bias-corrected average started from 0; here avg_1 = w_1 and there is no correction",
-         run(zero, decay, 1 - decay, correct=True)),
-        ("the average one step behind: row t must include w_t", lagged),
+         from_zero / (1 - decay ** _steps(iterates))),
+        ("the average one step behind: row t must include w_t",
+         _one_step_behind(iterates, averaging.exponential_average(iterates, decay))),
     ]
 
 

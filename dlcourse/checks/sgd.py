@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import logistic, schedules, training
 from ..activations import sigmoid
-from .core import CheckError, Checker, describe, unchanged
+from .core import Checker, describe, unchanged
 
 __all__ = ["check_logistic_regression_gradient", "check_minibatch_indices", "check_sgd_logistic_regression"]
 
@@ -291,6 +291,14 @@ def _check_trajectory(checker, what, got, want, variants, per_epoch, epochs, con
     checker.close(what, got, want, variants, context=context)
 
 
+def _schedule_used_as_number(error):
+    """Advice when the student's loop, given a schedule lr, failed on arithmetic with a function."""
+    if "'function'" not in str(error):
+        return ""
+    return ("\nHere lr is a learning-rate schedule, a function: the learning rate of update s is lr(s) "
+            "(eta = lr(s) if callable(lr) else lr).")
+
+
 def check_sgd_logistic_regression(sgd_logistic_regression, seed=0, cases=(
         {"n": 10, "d": 3, "lr": 0.5, "epochs": 2, "batch_size": 3},
         {"n": 8, "d": 2, "lr": ("inverse_time", 0.8, 0.5), "epochs": 3, "batch_size": 4, "w0": True, "b0": 0.3},
@@ -307,32 +315,28 @@ def check_sgd_logistic_regression(sgd_logistic_regression, seed=0, cases=(
         x, y = rng.standard_normal((n, d)), _labels(rng, n).astype(float)
         w0 = rng.standard_normal(d) if case.get("w0") else None
         b0 = case.get("b0", 0.0)
-        lr = case["lr"] if np.ndim(case["lr"]) == 0 else schedules.inverse_time_decay(*case["lr"][1:])
-        run_seed = 100 * seed + index
-        described = f"lr={case['lr']}" if np.ndim(case["lr"]) == 0 else "lr=inverse_time_decay({}, {})".format(
-            *case["lr"][1:])
+        if np.ndim(case["lr"]) == 0:
+            lr, described = case["lr"], f"lr={case['lr']}"
+        else:
+            lr = schedules.inverse_time_decay(*case["lr"][1:])
+            described = "lr=inverse_time_decay({}, {})".format(*case["lr"][1:])
+        run_seed, per_epoch = 100 * seed + index, math.ceil(n / batch_size)
         context = (f"for N={n}, D={d}, {described}, epochs={epochs}, batch_size={batch_size}"
                    + (", w0 given" if w0 is not None else "") + (f", b0={b0}" if b0 else ""))
         saved = [(what, array.copy(), array) for what, array in (("x", x), ("y", y), ("w0", w0)) if array is not None]
         student_rng = np.random.default_rng(run_seed)
         before = _state(student_rng)
-        try:
-            result = checker.call(sgd_logistic_regression, x, y, lr, epochs, batch_size, student_rng, w0, b0)
-        except CheckError as error:
-            if callable(lr) and "'function'" in str(error):
-                raise CheckError(f"{error}\nHere lr is a learning-rate schedule, a function: the learning rate of "
-                                 "update s is lr(s) (eta = lr(s) if callable(lr) else lr).") from error.__cause__
-            raise
+        result = checker.call(sgd_logistic_regression, x, y, lr, epochs, batch_size, student_rng, w0, b0,
+                              hint=_schedule_used_as_number if callable(lr) else None)
         for what, before_array, array in saved:
             unchanged(checker, what, before_array, array)
         checker.require(isinstance(result, (tuple, list)) and len(result) == 2,
                         f"should return a tuple (ws, bs), but returned {describe(result)}.")
-        checker.require(_state(student_rng) != before or math.ceil(n / batch_size) * epochs == 0,
+        checker.require(_state(student_rng) != before or per_epoch * epochs == 0,
                         f"the generator rng was not used {context}: are the minibatches shuffled? Draw them "
                         "with minibatch_indices(N, batch_size, rng) (np.random makes runs irreproducible).")
         want_ws, want_bs = logistic.sgd_logistic_regression(x, y, lr, epochs, batch_size,
                                                             np.random.default_rng(run_seed), w0, b0)
-        per_epoch = math.ceil(n / batch_size)
 
         def variants(part):
             return [(description, lambda mistake=mistake: _sgd_variant(x, y, lr, epochs, batch_size, run_seed, w0,

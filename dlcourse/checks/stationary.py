@@ -6,6 +6,8 @@ from .core import Checker, unchanged
 
 __all__ = ["check_classify_stationary_point"]
 
+_DEFAULT_TOL = 1e-8  # the default tol of classify_stationary_point (the reference's and the exercise's)
+
 
 def _eigenvalues(hessian):
     return np.linalg.eigvalsh(hessian)
@@ -60,7 +62,7 @@ _HESSIAN_MISTAKES = [
     ("the two-dimensional test (det H < 0 a saddle, otherwise the sign of the trace), which holds only for 2x2 "
      "Hessians: in any dimension, look at the sign of every eigenvalue", _determinant_and_trace),
     ("the answer with tol ignored (a fixed threshold of 1e-8): compare the eigenvalues with the tol you are given",
-     lambda hessian, tol: surfaces.classify_stationary_point(hessian, 1e-8)),
+     lambda hessian, tol: surfaces.classify_stationary_point(hessian, _DEFAULT_TOL)),
     ("the answer that looks for a zero eigenvalue before the saddle: one eigenvalue > tol and one < -tol make a "
      "saddle, even when another one is 0", _zero_before_saddle),
 ]
@@ -78,12 +80,14 @@ def check_classify_stationary_point(classify_stationary_point, seed=0, n_random=
     default tol and with a large one."""
     __tracebackhide__ = True
     rng = np.random.default_rng(seed)
-    cases = [(np.array([[2.0]]), None), (np.array([[-3.0]]), None), (np.array([[0.0]]), None),
-             (np.diag([1.0, 3.0]), None), (np.diag([-1.0, -2.0]), None), (np.diag([1.0, -1.0]), None),
-             (np.array([[1.0, 2.0], [2.0, 1.0]]), None), (np.array([[-1.0, 2.0], [2.0, -1.0]]), None),
-             (np.array([[2.0, 1.0], [1.0, 2.0]]), None), (np.diag([2.0, 0.0]), None), (np.diag([0.0, -1.0]), None),
-             (np.diag([1.0, 1e-12]), None), (np.diag([-1.0, -2.0, 3.0]), None), (np.diag([2.0, 0.0, -1.0]), None),
-             (np.diag([1.0, 0.3]), 0.5), (np.diag([-1.0, 0.3]), 0.5), (np.diag([-1.0, 0.3]), 0.1)]
+    # (hessian, tol): tol None calls the student's function without it, so the default is used.
+    cases = [(hessian, None) for hessian in (
+        np.array([[2.0]]), np.array([[-3.0]]), np.array([[0.0]]),
+        np.diag([1.0, 3.0]), np.diag([-1.0, -2.0]), np.diag([1.0, -1.0]),
+        np.array([[1.0, 2.0], [2.0, 1.0]]), np.array([[-1.0, 2.0], [2.0, -1.0]]),
+        np.array([[2.0, 1.0], [1.0, 2.0]]), np.diag([2.0, 0.0]), np.diag([0.0, -1.0]),
+        np.diag([1.0, 1e-12]), np.diag([-1.0, -2.0, 3.0]), np.diag([2.0, 0.0, -1.0]))]
+    cases += [(np.diag([1.0, 0.3]), 0.5), (np.diag([-1.0, 0.3]), 0.5), (np.diag([-1.0, 0.3]), 0.1)]
     for _ in range(n_random):
         dim = int(rng.integers(2, 5))
         signs = rng.choice([-1.0, 1.0, 0.0], size=dim, p=[0.45, 0.45, 0.1])
@@ -96,7 +100,7 @@ def check_classify_stationary_point(classify_stationary_point, seed=0, n_random=
         answers.append(checker.call(classify_stationary_point, *args))
         unchanged(checker, "hessian", saved, hessian)
     for (hessian, tol), got in zip(cases, answers):
-        tol_used = 1e-8 if tol is None else tol
+        tol_used = _DEFAULT_TOL if tol is None else tol
         want = surfaces.classify_stationary_point(hessian, tol_used)
         checker.require(isinstance(got, str) and got in ("minimum", "maximum", "saddle", "degenerate"),
                         f"should return one of the strings 'minimum', 'maximum', 'saddle', 'degenerate', but "
@@ -106,7 +110,8 @@ def check_classify_stationary_point(classify_stationary_point, seed=0, n_random=
             message = (f"for a {len(hessian)}x{len(hessian)} Hessian with eigenvalues {eigenvalues} "
                        f"(tol={tol_used:g}) the answer is {want!r}, but you returned {got!r}.")
             consistent = [description for description, mistake in _HESSIAN_MISTAKES
-                          if all(mistake(h, 1e-8 if t is None else t) == a for (h, t), a in zip(cases, answers))]
+                          if all(mistake(h, _DEFAULT_TOL if t is None else t) == a
+                                 for (h, t), a in zip(cases, answers))]
             single = [description for description, mistake in _HESSIAN_MISTAKES if mistake(hessian, tol_used) == got]
             if consistent or single:
                 message += f" Your answer equals {(consistent or single)[0]}."

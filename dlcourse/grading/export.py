@@ -17,8 +17,8 @@ import json
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
+from ..release import is_test_cell
 from .runner import REFERENCE_STUDENT
-from .scoring import is_test_cell
 
 __all__ = ["rows", "write_csv", "columns"]
 

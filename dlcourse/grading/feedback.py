@@ -15,9 +15,9 @@ import html
 import re
 
 from nbconvert.preprocessors.sanitize import SanitizeHTML
-from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
+from ..release import is_test_cell
 from .execute import METADATA_KEY
 
 __all__ = ["HideHiddenTests", "hidden_lines", "leaked_lines", "REPORT_TAG", "REDACTED"]
@@ -62,7 +62,7 @@ class HideHiddenTests(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, index):
         self._clear._remove_hidden_test_region(cell)
         cell.metadata.pop(METADATA_KEY, None)
-        test_cell = cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
+        test_cell = is_test_cell(cell)
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 message = _ANSI.sub("", f"{output.get('ename', 'Error')}: {output.get('evalue', '')}")

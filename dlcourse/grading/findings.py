@@ -10,11 +10,12 @@ import json
 
 import nbformat
 
+from ..release import is_test_cell
 from .execute import METADATA_KEY
 from .feedback import REPORT_TAG
 from .guard import REPORT_PREFIX
 from .scan import scan
-from .scoring import EVIDENCE_ERROR, is_test_cell, passed_lines
+from .scoring import EVIDENCE_ERROR, passed_lines
 
 __all__ = ["inspect_graded", "static_flags"]
 

@@ -42,8 +42,8 @@ from pathlib import Path
 
 import nbformat
 
-from ..release import REPO
-from .scoring import is_test_cell
+from ..release import REPO, is_test_cell
+from .notebooks import defined_functions, grade_id
 
 __all__ = ["Entry", "Chapter", "mistake", "correct", "load", "chapters_with_library", "notebook_namespace",
            "run_entry", "verdict", "submission", "LIBRARY"]
@@ -104,20 +104,9 @@ def load(chapter):
 
 
 # ---------------------------------------------------------------------- the chapter's notebook
-def _gid(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
 def _clean(source):
     return "\n".join(line for line in source.splitlines() if "### BEGIN SOLUTION" not in line
                      and "### END SOLUTION" not in line)
-
-
-def _defines(source, name):
-    try:
-        return any(isinstance(node, ast.FunctionDef) and node.name == name for node in ast.parse(source).body)
-    except SyntaxError:
-        return False
 
 
 def _replace_function(source, name, replacement):
@@ -135,17 +124,17 @@ class Chapter:
         root = Path(solutions or REPO / "solutions")
         self.chapter = chapter
         self.source = nbformat.read(root / chapter / f"{chapter}.ipynb", as_version=4)
-        self.solution_cells = {_gid(c): c for c in self.source.cells
+        self.solution_cells = {grade_id(c): c for c in self.source.cells
                                if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
         self.tests = [c for c in self.source.cells if is_test_cell(c)]
 
     def cell_of(self, exercise):
-        return next(gid for gid, cell in self.solution_cells.items() if _defines(_clean(cell.source), exercise))
+        return next(gid for gid, cell in self.solution_cells.items() if exercise in defined_functions(cell.source))
 
     def test_of(self, exercise):
         """The test cell that follows the exercise's solution cell."""
         cells = self.source.cells
-        index = next(i for i, c in enumerate(cells) if _gid(c) == self.cell_of(exercise))
+        index = next(i for i, c in enumerate(cells) if grade_id(c) == self.cell_of(exercise))
         return next(c for c in cells[index:] if is_test_cell(c))
 
     def solved(self, exercise=None, replacement=None):
@@ -163,21 +152,16 @@ def notebook_namespace(chapter, code):
     for cell in chapter.source.cells:
         if cell.cell_type != "code" or is_test_cell(cell):
             continue
-        if _gid(cell) in code:
-            exec(compile(code[_gid(cell)], f"<{_gid(cell)}>", "exec"), namespace)
+        gid = grade_id(cell)
+        if gid in code:
+            exec(compile(code[gid], f"<{gid}>", "exec"), namespace)
             continue
         try:
             tree = ast.parse(cell.source)
         except SyntaxError:
             continue
-        for node in tree.body:
-            if not isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
-                continue
-            try:
-                exec(compile(ast.Module(body=[node], type_ignores=[]), "<notebook>", "exec"), namespace)
-            except NameError:     # a helper whose default arguments are the experiments' data (01_sgd's path_losses)
-                if not isinstance(node, ast.FunctionDef):
-                    raise
+        keep = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))]
+        exec(compile(ast.Module(body=keep, type_ignores=[]), "<notebook>", "exec"), namespace)
     return namespace
 
 
@@ -220,7 +204,7 @@ def submission(chapter, release, entry=None, answer="A written answer."):
     nb = copy.deepcopy(release)
     code = chapter.solved(entry.exercise, entry.source) if entry else chapter.solved()
     for cell in nb.cells:
-        gid = _gid(cell)
+        gid = grade_id(cell)
         if gid in code:
             cell.source = code[gid]
         elif gid and cell.metadata["nbgrader"].get("solution"):

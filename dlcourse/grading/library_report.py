@@ -13,7 +13,8 @@ from pathlib import Path
 
 import nbformat
 
-from .library import Chapter, _gid, chapters_with_library, load, run_entry, submission, verdict
+from .library import Chapter, chapters_with_library, load, run_entry, submission, verdict
+from .notebooks import grade_id
 
 __all__ = ["evaluate", "report", "main"]
 
@@ -52,10 +53,10 @@ def _evaluate_with_nbgrader(chapter, entries, course_dir, jobs, solutions, log):
         grade_class(course, submissions, jobs=jobs, force=True, log=log)
         with open(write_csv(course)) as file:
             rows = {row["student"]: row for row in csv.DictReader(file)}
-        maxima = {_gid(cell): float(cell.metadata["nbgrader"]["points"]) for cell in chapter.tests}
+        maxima = {grade_id(cell): float(cell.metadata["nbgrader"]["points"]) for cell in chapter.tests}
         for student, entry in names.items():
             scores = {test: float(rows[student][test]) for test in maxima}
-            target = _gid(chapter.test_of(entry.exercise))
+            target = grade_id(chapter.test_of(entry.exercise))
             full = all(scores[test] == maxima[test] for test in maxima)
             lost = scores[target] < maxima[target]
             entry.results["nbgrader"] = {"scores": scores, "flags": rows[student]["flags"],

@@ -24,14 +24,18 @@ import copy
 import json
 import re
 import warnings
+from pathlib import Path
 
 import nbformat
 from nbformat.notebooknode import from_dict
 
+from ..release import is_test_cell
+from .execute import METADATA_KEY
 from .feedback import REPORT_TAG
-from .scoring import is_test_cell
+from .scan import as_python
 
-__all__ = ["read_submission", "canonical", "grade_ids", "defined_functions", "REPORT_SOURCE", "MAX_BYTES"]
+__all__ = ["read_submission", "canonical", "grade_id", "grade_ids", "defined_functions", "REPORT_SOURCE",
+           "MAX_BYTES"]
 
 MAX_BYTES = 50 * 1024 * 1024
 REPORT_SOURCE = '__import__("dlcourse.grading.guard", fromlist=["report"]).report()'
@@ -41,7 +45,7 @@ def read_submission(path):
     """(notebook, None, notes) for a readable file, or (None, reason, notes) when it cannot be graded."""
     notes = []
     try:
-        data = path.read_bytes() if hasattr(path, "read_bytes") else open(path, "rb").read()
+        data = Path(path).read_bytes()
     except OSError as error:
         return None, f"the file could not be opened ({error.strerror})", notes
     if len(data) > MAX_BYTES:
@@ -69,24 +73,25 @@ def read_submission(path):
     return nb, None, notes
 
 
+def grade_id(cell):
+    """The cell's nbgrader grade id, or None (also when its nbgrader metadata is not a dict)."""
+    meta = cell.metadata.get("nbgrader")
+    return meta.get("grade_id") if isinstance(meta, dict) else None
+
+
 def grade_ids(nb):
-    """grade_id -> cell for the cells of ``nb`` that carry one (the last copy wins)."""
-    return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in nb.cells
-            if isinstance(cell.metadata.get("nbgrader"), dict) and cell.metadata["nbgrader"].get("grade_id")}
+    """grade_id -> cell for the cells of ``nb`` that carry one (in order of first appearance; the last
+    copy wins)."""
+    return {grade_id(cell): cell for cell in nb.cells if grade_id(cell)}
 
 
 def defined_functions(source):
     """Names of the functions a code cell defines at top level (a regex when it does not parse)."""
     try:
-        tree = ast.parse(_python(source))
+        tree = ast.parse(as_python(source))
     except SyntaxError:
         return set(re.findall(r"^def\s+(\w+)\s*\(", source, flags=re.M))
     return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
-
-
-def _python(source):
-    """Cell source with IPython syntax (magics, !shell) commented out, for ``ast``."""
-    return "\n".join("# " + line if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
 
 
 def _fresh_cell(raw):
@@ -99,7 +104,7 @@ def _fresh_cell(raw):
     if not isinstance(source, str):
         return None
     metadata = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
-    metadata = {key: copy.deepcopy(value) for key, value in metadata.items() if key not in ("dlcourse_grading",)}
+    metadata = {key: copy.deepcopy(value) for key, value in metadata.items() if key != METADATA_KEY}
     tags = metadata.get("tags")
     if tags is not None:
         tags = [t for t in tags if isinstance(t, str) and t and "," not in t and t != REPORT_TAG] \
@@ -141,9 +146,8 @@ def canonical(nb, source, release):
     student version generated from it.
     """
     repairs = []
-    source_order = [cell.metadata["nbgrader"]["grade_id"] for cell in source.cells
-                    if isinstance(cell.metadata.get("nbgrader"), dict) and cell.metadata["nbgrader"].get("grade_id")]
     source_cells = grade_ids(source)
+    source_order = list(source_cells)
     release_cells = grade_ids(release)
     tests = [gid for gid in source_order if is_test_cell(source_cells[gid])]
     official_texts = {}
@@ -159,7 +163,7 @@ def canonical(nb, source, release):
             continue
         if cell.source.strip() == REPORT_SOURCE:          # the grader's own cell is added once, at the end
             continue
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        gid = grade_id(cell)
         if gid in copies:
             copies[gid].append((len(cells), cell.source.strip()))
             continue
@@ -178,16 +182,12 @@ def canonical(nb, source, release):
     # duplicated exercise / answer cells: the last copy keeps its metadata
     last = {}
     for index, cell in enumerate(cells):
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        gid = grade_id(cell)
         if gid is not None:
             if gid in last:
                 cells[last[gid]].metadata.pop("nbgrader")
                 repairs.append(f"cell {gid} appeared more than once: the last copy is graded")
             last[gid] = index
-
-    def grade_id(cell):
-        meta = cell.metadata.get("nbgrader")
-        return meta.get("grade_id") if isinstance(meta, dict) else None
 
     def after_last(gid):
         where = [i for i, c in enumerate(cells) if grade_id(c) == gid]

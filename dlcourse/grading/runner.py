@@ -25,12 +25,13 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
+from ..release import is_test_cell
 from .course import GradingSetupError, nbgrader_env
 from .feedback import leaked_lines
 from .findings import inspect_graded, static_flags
 from .notebooks import canonical, read_submission
 from .pool import WorkerPool
-from .scoring import is_test_cell, passed_lines
+from .scoring import passed_lines
 
 __all__ = ["Result", "grade_class", "grade_notebook", "reference_run", "merge", "REFERENCE_STUDENT"]
 
@@ -51,11 +52,13 @@ class Result:
 
 
 # ---------------------------------------------------------------------- one submission
-def _workdir(course, student):
+def _workdir(course, student, nb, log=b""):
+    """A fresh private course directory for ``student`` with ``nb`` submitted (and ``log`` as worker.log)."""
     workdir = course.work / student
     if workdir.exists():
         shutil.rmtree(workdir)
-    (workdir / "submitted" / student / course.chapter).mkdir(parents=True)
+    submitted = workdir / "submitted" / student / course.chapter
+    submitted.mkdir(parents=True)
     (workdir / "grading" / course.chapter).mkdir(parents=True)
     shutil.copy(course.root / "nbgrader_config.py", workdir)
     shutil.copy(course.template, workdir / "gradebook.db")
@@ -63,7 +66,20 @@ def _workdir(course, student):
         shutil.copy(course.evidence_file, workdir / "grading" / course.chapter)
     shutil.copytree(course.source.parent, workdir / "solutions" / course.chapter,
                     ignore=shutil.ignore_patterns("*.ipynb"))
+    nbformat.write(nb, submitted / f"{course.chapter}.ipynb")
+    if log:
+        (workdir / "worker.log").write_bytes(log)
     return workdir
+
+
+def _attempt(course, student, nb, not_run, pool, log=b""):
+    """Grade ``nb`` in a fresh private course directory: (workdir, the worker's answer, seconds, killed).
+
+    The answer is None when the worker was killed or wrote none; ``answer["autograde"]`` says whether
+    nbgrader's autograde succeeded.
+    """
+    workdir = _workdir(course, student, nb, log)
+    return (workdir, *pool.run(course, workdir, student, not_run))
 
 
 def grade_notebook(course, student, nb, not_run=None, pool=None):
@@ -79,11 +95,9 @@ def grade_notebook(course, student, nb, not_run=None, pool=None):
 
 def _grade_notebook(course, student, nb, not_run, pool):
     result = Result(student)
-    workdir = _workdir(course, student)
+    workdir, answer, result.seconds, killed = _attempt(course, student, nb, not_run, pool)
     result.workdir = str(workdir)
-    nbformat.write(nb, workdir / "submitted" / student / course.chapter / f"{course.chapter}.ipynb")
-    answer, result.seconds, killed = pool.run(course, workdir, student, not_run)
-    if killed or not (answer and answer.get("autograde")):
+    if not (answer or {}).get("autograde"):
         if killed:
             reason = f"grading did not finish within {course.settings.submission_timeout} s"
             result.status = "not run"
@@ -92,13 +106,10 @@ def _grade_notebook(course, student, nb, not_run, pool):
             result.status = "grader error"
             result.flags.append(f"grader error: {(answer or {}).get('error') or 'see worker.log'}"[:300])
         result.notes.append(reason)
-        workdir_log = (workdir / "worker.log").read_bytes() if (workdir / "worker.log").exists() else b""
-        workdir = _workdir(course, student)
-        (workdir / "worker.log").write_bytes(workdir_log)
-        nbformat.write(nb, workdir / "submitted" / student / course.chapter / f"{course.chapter}.ipynb")
-        answer, seconds, killed = pool.run(course, workdir, student, not_run=reason)
+        log = (workdir / "worker.log").read_bytes() if (workdir / "worker.log").exists() else b""
+        workdir, answer, seconds, _ = _attempt(course, student, nb, reason, pool, log)
         result.seconds += seconds
-        if killed or not (answer and answer.get("autograde")):
+        if not (answer or {}).get("autograde"):
             raise GradingSetupError(f"{student}: even grading without running failed; see {workdir}/worker.log")
     notes, flags = inspect_graded(course, workdir, student)
     result.notes += notes
@@ -107,6 +118,10 @@ def _grade_notebook(course, student, nb, not_run, pool):
 
 
 # ---------------------------------------------------------------------- the course gradebook
+def _write_report(course, student, report):
+    (course.reports / f"{student}.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+
+
 def _merge_scores(course, workdir, student, flagged):
     chapter = course.chapter
     with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook, \
@@ -146,7 +161,7 @@ def merge(course, result):
     course.reports.mkdir(parents=True, exist_ok=True)
     report = {key: value for key, value in asdict(result).items() if key not in ("seconds", "workdir")}
     report.update(chapter=chapter, stamp=course.stamp())
-    (course.reports / f"{student}.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    _write_report(course, student, report)
     timings_file = course.state / "timings.json"
     timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
     timings[student] = round(result.seconds, 2)
@@ -187,7 +202,7 @@ def write_feedback(course, students, jobs=1, log=print):
         if report_file.exists():
             report = json.loads(report_file.read_text())
             report["flags"] = [*report["flags"], problem]
-            report_file.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+            _write_report(course, student, report)
     return problems
 
 

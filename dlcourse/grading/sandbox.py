@@ -102,11 +102,15 @@ def _readable_paths():
             and not any(p != q and p.startswith(q.rstrip("/") + "/") for q in resolved)]
 
 
+def _parents(path):
+    """The directories above ``path``, outermost first (``/a/b/c`` -> ``/a``, ``/a/b``)."""
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[:depth]) for depth in range(1, len(parts))]
+
+
 def _parent_dirs(path, skip=()):
     """``bwrap`` options creating the parents of ``path`` world-traversable (bwrap copies 0700 otherwise)."""
-    parts = path.strip("/").split("/")
-    parents = ["/" + "/".join(parts[:depth]) for depth in range(1, len(parts))]
-    return [arg for parent in parents if parent not in skip for arg in ("--perms", "0755", "--dir", parent)]
+    return [arg for parent in _parents(path) if parent not in skip for arg in ("--perms", "0755", "--dir", parent)]
 
 
 def _bind_args(paths, flag):
@@ -114,7 +118,7 @@ def _bind_args(paths, flag):
     args, made = [], set(paths)
     for path in sorted(paths):
         args += _parent_dirs(path, skip=made)
-        made |= {"/" + "/".join(path.strip("/").split("/")[:depth]) for depth in range(1, path.count("/"))}
+        made |= set(_parents(path))
         args += [flag, path, path]
     return args
 

@@ -17,7 +17,7 @@ flag in the CSV and the report, for a human to look at:
 """
 import ast
 
-__all__ = ["scan", "Finding"]
+__all__ = ["scan", "Finding", "as_python"]
 
 _MODULE_ROOTS = {"np", "numpy", "dlcourse", "checks", "builtins", "__builtins__", "sys", "torch", "math",
                  "warnings", "IPython", "activations", "layers", "losses", "network", "gradcheck", "core",
@@ -106,19 +106,12 @@ class _Scanner(ast.NodeVisitor):
             for element in target.elts:
                 self._target(element)
 
-    def visit_Assign(self, node):
-        for target in node.targets:
+    def _visit_targets(self, node):
+        for target in getattr(node, "targets", None) or [node.target]:
             self._target(target)
         self.generic_visit(node)
 
-    def visit_AugAssign(self, node):
-        self._target(node.target)
-        self.generic_visit(node)
-
-    def visit_Delete(self, node):
-        for target in node.targets:
-            self._target(target)
-        self.generic_visit(node)
+    visit_Assign = visit_AugAssign = visit_Delete = _visit_targets
 
     def visit_FunctionDef(self, node):
         if node.name in self.check_names:
@@ -143,18 +136,22 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+def as_python(source):
+    """Cell source with each IPython line (magic, !shell) turned into ``pass  # <line>``, for ``ast``."""
+    return "\n".join(line[:len(line) - len(line.lstrip())] + "pass  # " + line.lstrip()
+                     if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
 def scan(sources, exercises, check_names=()):
     """Findings in the code cells ``sources`` (IPython magics and shell lines are skipped)."""
-    modules = set()
+    exercises, check_names, modules = set(exercises), set(check_names), set()
     findings = set()
     for source in sources:
-        text = "\n".join(line[:len(line) - len(line.lstrip())] + "pass  # " + line.lstrip()
-                         if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
         try:
-            tree = ast.parse(text)
+            tree = ast.parse(as_python(source))
         except SyntaxError:
             continue
-        scanner = _Scanner(set(exercises), set(check_names), modules)
+        scanner = _Scanner(exercises, check_names, modules)
         scanner.visit(tree)
         findings |= scanner.findings
     return sorted(findings)

@@ -24,16 +24,12 @@ from nbgrader import utils
 from nbgrader.preprocessors import SaveAutoGrades
 from traitlets import Unicode
 
+from ..release import is_test_cell
 from .execute import METADATA_KEY, PASSED_LINE, error_output
 
-__all__ = ["EvidenceAutoGrades", "score_cell", "passed_lines", "is_test_cell", "EVIDENCE_ERROR"]
+__all__ = ["EvidenceAutoGrades", "score_cell", "passed_lines", "EVIDENCE_ERROR"]
 
 EVIDENCE_ERROR = "GradingError"
-
-
-def is_test_cell(cell):
-    """An autograded test cell: graded, not a solution, code."""
-    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
 
 
 def passed_lines(cell):

@@ -4,21 +4,35 @@ The fixture chapter (``solutions/00_grading_fixture``) has two exercises, ``line
 (test cell worth 2 points) and ``softmax_cross_entropy`` (3 points), and one written answer (1 point,
 graded by hand). A case builds the file a student uploads from the fixture's student version and
 states the two autograded scores it must get, the status, and words that must appear in the flags
-(for the instructor) and in the notes (what happened). Used by tests/test_grading_hostile.py and by
-benchmarks/grading.py, which writes the table of expected and observed grades for the guide.
+(for the instructor) and in the notes (what happened). :func:`grade_cases` grades them all as one
+class; used by tests/test_grading_hostile.py and by benchmarks/grading.py, which writes the table of
+expected and observed grades for the guide.
 """
 import copy
+import csv
 import json
 import random
+import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-__all__ = ["CHAPTER", "SOLUTIONS", "TESTS", "Case", "CASES", "SETTINGS", "snoop_targets"]
+from dlcourse.grading.collect import collect
+from dlcourse.grading.course import Course
+from dlcourse.grading.export import write_csv
+from dlcourse.grading.library import Chapter
+from dlcourse.grading.notebooks import grade_id
+from dlcourse.grading.runner import grade_class
+from dlcourse.grading.settings import Settings
+from dlcourse.release import REPO
+
+__all__ = ["CHAPTER", "SOLUTIONS", "TESTS", "Case", "CASES", "SETTINGS", "snoop_targets", "grade_cases"]
 
 CHAPTER = "00_grading_fixture"
 SOLUTIONS = Path(__file__).parent / "solutions"
+SOLVED = Chapter(CHAPTER, SOLUTIONS).solved()     # solution cell id -> the instructor's code, without markers
 TESTS = ("test_linear_backward", "test_softmax_cross_entropy")
 # small limits, so that the slow cases stay fast
 SETTINGS = dict(cell_timeout=3, interrupt_grace=3, notebook_timeout=40, submission_timeout=90, memory_mb=1500,
@@ -38,25 +52,17 @@ WRONG_SOFTMAX = '''def softmax_cross_entropy(logits, labels):
 '''
 
 
-def _solution(source, gid):
-    """The instructor's solution code of cell ``gid``, without the solution markers."""
-    cell = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
-    return "\n".join(line for line in cell.source.splitlines() if "### BEGIN SOLUTION" not in line
-                     and "### END SOLUTION" not in line and "BEGIN SOLUTION" not in line)
-
-
 def _index(nb, gid):
-    return next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+    return next(i for i, c in enumerate(nb.cells) if grade_id(c) == gid)
 
 
 class Student:
     """A student's notebook: the student version with exercises filled in, then edited by a case."""
 
-    def __init__(self, source, release, linear="correct", softmax="correct", answer=True):
-        self.source, self.nb = source, copy.deepcopy(release)
-        self.set("linear_backward", _solution(source, "linear_backward") if linear == "correct" else linear)
-        self.set("softmax_cross_entropy", _solution(source, "softmax_cross_entropy") if softmax == "correct"
-                 else softmax)
+    def __init__(self, release, linear="correct", softmax="correct", answer=True):
+        self.nb = copy.deepcopy(release)
+        self.set("linear_backward", SOLVED["linear_backward"] if linear == "correct" else linear)
+        self.set("softmax_cross_entropy", SOLVED["softmax_cross_entropy"] if softmax == "correct" else softmax)
         if answer:
             self.set("written_shift", "Because exp overflows for large logits, and softmax is shift invariant.")
 
@@ -83,8 +89,8 @@ class Student:
 
 def edit(*steps, version=(4, 5), **student):
     """A builder: a :class:`Student` (keyword arguments) with ``steps`` applied, as file bytes."""
-    def build(source, release, context):
-        s = Student(source, release, **student)
+    def build(release, context):
+        s = Student(release, **student)
         for step in steps:
             step(s, context)
         return s.file(version)
@@ -96,12 +102,12 @@ def cell_after(gid, code):
 
 
 def raw(data):
-    return lambda source, release, context: data
+    return lambda release, context: data
 
 
 def remove(*gids):
     def step(s, context):
-        s.nb.cells = [c for c in s.nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in gids]
+        s.nb.cells = [c for c in s.nb.cells if grade_id(c) not in gids]
     return step
 
 
@@ -186,7 +192,7 @@ class Case:
     name: str
     category: str
     description: str
-    build: object
+    build: object                  # (student version, context) -> file bytes, or None: no notebook
     scores: tuple                  # (test_linear_backward, test_softmax_cross_entropy)
     status: str = "graded"
     flags: tuple = ()              # words in the flags column; () means: no flags at all
@@ -207,7 +213,7 @@ CASES = [
     Case("partly", "ordinary", "softmax gradient without the 1/N", edit(softmax=WRONG_SOFTMAX), (2, 0)),
     # ------------------------------------------------------------------ broken files
     Case("truncated", "broken file", "the first 1500 bytes of a correct notebook",
-         lambda source, release, context: Student(source, release).file()[:1500], (0, 0), "unreadable",
+         lambda release, context: Student(release).file()[:1500], (0, 0), "unreadable",
          notes=("not valid notebook JSON",), written="0"),
     Case("binary", "broken file", "random bytes named .ipynb",
          raw(bytes(random.Random(0).randrange(256) for _ in range(3000))), (0, 0), "unreadable",
@@ -339,3 +345,33 @@ CASES = [
     Case("sandbox_snoop", "sandbox", "tries to read and write the gradebook, classmates, hidden tests, network",
          edit(cell_after("test_softmax_cross_entropy", SNOOP)), (2, 3)),
 ]
+
+
+def grade_cases(root, log=lambda message: None):
+    """Grade :data:`CASES` as one class, a zip of a folder per case, with two jobs, in ``root``/course.
+
+    ``log`` reports on preparing the course (grading itself is quiet). Returns (course, CSV row by
+    student, :class:`~dlcourse.grading.runner.Result` by student, seconds grading took).
+    """
+    course = Course(root / "course", CHAPTER, solutions=SOLUTIONS, settings=Settings(**SETTINGS))
+    course.prepare(log=log)
+    release = nbformat.read(course.release, as_version=4)
+    extracted = course.state / "inbox" / "extracted"
+    context = {"gradebook": str(course.root / "gradebook.db"), "submissions": str(extracted),
+               "classmate": str(extracted / "correct" / f"{CHAPTER}.ipynb"),
+               "solutions": str(REPO / "solutions" / "02_backprop" / "02_backprop.ipynb"),
+               "course": str(course.root)}
+    archive = root / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for case in CASES:
+            if case.build is None:
+                zipped.writestr(f"{case.name}/README.txt", "my notebook is on my other laptop")
+            else:
+                zipped.writestr(f"{case.name}/{CHAPTER}.ipynb", case.build(release, context))
+    submissions, _ = collect(archive, CHAPTER, course.state / "inbox")
+    started = time.perf_counter()
+    results = grade_class(course, submissions, jobs=2, log=lambda message: None)
+    seconds = time.perf_counter() - started
+    with open(write_csv(course)) as file:
+        rows = {row["student"]: row for row in csv.DictReader(file)}
+    return course, rows, {result.student: result for result in results}, seconds
