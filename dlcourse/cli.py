@@ -53,12 +53,17 @@ def _jobs(text):
 
 def _grade(args):
     from .grading.collect import collect
-    from .grading.course import Course
+    from .grading.course import Course, GradingSetupError
     from .grading.export import write_csv
     from .grading.runner import grade_class
     from .grading.settings import Settings
     settings = Settings(sandbox=args.sandbox, **{name: getattr(args, name) for name, _ in _LIMITS})
     course = Course(args.course, args.chapter, solutions=args.solutions, settings=settings)
+    try:
+        course.require_safe_location()         # before anything is written there
+    except GradingSetupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     course.state.mkdir(parents=True, exist_ok=True)
     roster = [line.strip() for line in open(args.roster) if line.strip()] if args.roster else ()
     submissions, notes = collect(args.submissions, args.chapter, course.state / "inbox", args.pattern, roster)

@@ -2,6 +2,7 @@
 
 Book: "How to use this book", section "Experiments use your code".
 """
+import types
 import warnings
 
 import numpy as np
@@ -19,7 +20,9 @@ def implemented_or_reference(student_fn, reference_fn, *probe_args):
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            student_fn(*probe_args)
+            result = student_fn(*probe_args)
+            if isinstance(result, types.GeneratorType):
+                list(result)        # a generator runs its body only when it is iterated
     except NotImplementedError:
         print(f"Note: your {name} is not implemented yet, so this experiment uses dlcourse's reference version.")
         return reference_fn

@@ -12,7 +12,7 @@ import pytest
 
 import check_cases
 from dlcourse import activations as act
-from dlcourse import checks, fallback, gradcheck, layers, losses, network
+from dlcourse import checks, fallback, gradcheck, layers, losses, network, training
 
 # exercise -> (the check that tests it, the exercises that check takes, in order)
 CHECKS = {
@@ -400,3 +400,14 @@ def test_implemented_or_reference(student, note, capsys):
     else:
         assert chosen is act.sigmoid_derivative and out == note + "\n"
 
+
+def unfinished_generator(n, batch_size, rng=None, shuffle=True):
+    """A minibatch generator whose body fails: only iterating it shows that."""
+    yield np.arange(n)
+    raise NotImplementedError()
+
+
+def test_implemented_or_reference_runs_a_generator(capsys):
+    chosen = fallback.implemented_or_reference(unfinished_generator, training.minibatch_indices, 5, 2)
+    assert chosen is training.minibatch_indices
+    assert capsys.readouterr().out.startswith("Note: your minibatch_indices is not implemented yet")

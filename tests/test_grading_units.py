@@ -161,6 +161,13 @@ def test_a_course_inside_the_repository_is_refused():
     assert not (REPO / "solutions" / "my_class").exists()
 
 
+def test_the_grade_command_refuses_such_a_course_before_writing(tmp_path, capsys):
+    from dlcourse.cli import main
+    from dlcourse.release import REPO
+    assert main(["grade", CHAPTER, str(tmp_path), "--course", str(REPO / "solutions" / "my_class")]) == 2
+    assert "inside the repository" in capsys.readouterr().err
+    assert not (REPO / "solutions" / "my_class").exists()
+
 
 # ---------------------------------------------------------------------- scanning
 def test_scan_finds_gaming_and_not_solutions(notebooks):

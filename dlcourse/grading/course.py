@@ -179,11 +179,15 @@ class Course:
     def is_inside_repository(self):
         return self.root == REPO or REPO in self.root.parents
 
-    def prepare(self, log=print):
-        """Create or update the course directory; grade the instructor's solution once to record evidence."""
+    def require_safe_location(self):
+        """Refuse a course folder inside the repository that git would pick up (student data, gradebook.db)."""
         if self.is_inside_repository() and not _git_ignored(self.root):
             raise GradingSetupError(f"{self.root} is inside the repository and not git-ignored: grade in a "
                                     "folder outside it (or under the ignored grading/ folder)")
+
+    def prepare(self, log=print):
+        """Create or update the course directory; grade the instructor's solution once to record evidence."""
+        self.require_safe_location()
         self.state.mkdir(parents=True, exist_ok=True)
         (self.state / "exercises.json").write_text(json.dumps(list(self.exercises())))
         self.write_config()
