@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 
-from .release import REPO, chapter_ids
+from .release import REPO, chapter_ids, is_claim_cell
 
 __all__ = ["write_instructor_source"]
 
@@ -23,7 +23,7 @@ COPIED = ["_toc.yml", "references.bib", "_ext", "_static"]
 def _fold(nb):
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and (meta.get("solution") or meta.get("grade")):
+        if cell.cell_type == "code" and (meta.get("solution") or meta.get("grade") or is_claim_cell(cell)):
             tags = cell.metadata.setdefault("tags", [])
             if "hide-input" not in tags:
                 tags.append("hide-input")

@@ -1,12 +1,63 @@
-"""Figures for the optimisation chapters: contour plots with optimiser trajectories, and training curves.
+"""Figures of the book: a style that stays legible at the book's width, contour plots with trajectories, curves.
 
-Book: chapters 01_sgd and 04_optimisers. The helpers draw on a matplotlib Axes (a new figure when
-``ax`` is None) and return it; they never call ``plt.show()``, so they work headless (Agg backend, the
-book build, nbgrader) and in Jupyter, where the figure is shown at the end of the cell.
+Book: every chapter calls ``book_style()`` in its first cell; chapters 01_sgd and 04_optimisers use the
+contour and curve helpers. The helpers draw on a matplotlib Axes (a new figure when ``ax`` is None) and
+return it; they never call ``plt.show()``, so they work headless (Agg backend, the book build, nbgrader)
+and in Jupyter, where the figure is shown at the end of the cell.
+
+**Legible figures.** The book's text column is about 730 px wide at a 1366 px window, and a figure wider
+than that is scaled down, its text with it. A figure's text is rendered at pt * C / (72 W) px for a figure
+W inches wide shown in a column of C px (or pt * dpi / 72 px when it fits). ``book_style`` sets 10 pt as
+the smallest text; keep figures at most ``MAX_WIDTH`` = 10 inches wide (two rows of panels rather than
+one row of five). Under IPython it also records each figure's smallest text in the PNG (a tEXt chunk
+``dlcourse-min-font-px``), which the browser test reads to check every figure of the book.
 """
+import base64
+import io
+
 import numpy as np
 
-__all__ = ["contour_levels", "plot_contour_trajectories", "plot_curves"]
+__all__ = ["MAX_WIDTH", "MIN_FONT_PT", "book_style", "smallest_text_px", "contour_levels",
+           "plot_contour_trajectories", "plot_curves"]
+
+MAX_WIDTH = 10.0   # inches: 10 pt text then renders at >= 10 px in the book's ~730 px column
+MIN_FONT_PT = 10.0
+_STYLE = {"figure.dpi": 100, "savefig.dpi": 100, "font.size": MIN_FONT_PT, "axes.titlesize": 11,
+          "axes.labelsize": MIN_FONT_PT, "xtick.labelsize": MIN_FONT_PT, "ytick.labelsize": MIN_FONT_PT,
+          "legend.fontsize": MIN_FONT_PT, "legend.title_fontsize": MIN_FONT_PT, "figure.titlesize": 12,
+          "xtick.minor.visible": False, "ytick.minor.visible": False}
+
+
+def smallest_text_px(fig):
+    """The height in pixels of the smallest visible text of ``fig`` when saved at its dpi (drawn first)."""
+    from matplotlib.text import Text
+    fig.canvas.draw()
+    sizes = [text.get_fontsize() for text in fig.findobj(Text) if text.get_visible() and text.get_text().strip()]
+    return min(sizes, default=MIN_FONT_PT) * fig.dpi / 72.0
+
+
+def _png(fig):
+    """The PNG of ``fig`` as IPython shows it (tight bounding box), with its smallest text recorded."""
+    if not fig.axes and not fig.texts:
+        return None
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight", facecolor="white",
+                metadata={"dlcourse-min-font-px": f"{smallest_text_px(fig):.2f}"})
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def book_style():
+    """Use the book's figure style; under IPython, show figures as PNGs that record their smallest text."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+    matplotlib.rcParams.update(_STYLE)
+    try:
+        shell = get_ipython()  # noqa: F821 (defined inside IPython only)
+    except NameError:
+        return
+    plt.close(plt.figure())   # the first figure loads IPython's inline backend, which installs its own formatter
+    shell.display_formatter.formatters["image/png"].for_type(Figure, _png)
 
 
 def _axes(ax, figsize):
@@ -54,7 +105,7 @@ def plot_contour_trajectories(surface, trajectories, ax=None, levels=30, resolut
     ax.set_ylabel("$w_2$")
     ax.set_title(surface.name)
     if trajectories:
-        ax.legend(fontsize="small")
+        ax.legend()
     return ax
 
 
@@ -78,5 +129,5 @@ def plot_curves(curves, ax=None, xlabel="epoch", ylabel="loss", logy=False, x=No
     if title:
         ax.set_title(title)
     if curves:
-        ax.legend(fontsize="small")
+        ax.legend()
     return ax

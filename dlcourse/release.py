@@ -3,7 +3,8 @@
 Book: "Instructor guide", section "Editing a chapter".
 Runs ``nbgrader generate_assignment`` for every chapter, then tags every autograded test cell of
 the student version ``raises-exception`` (so nbval and the book execute a notebook whose exercises
-are still stubs) and ``remove-output`` (so the book shows the test's code, not a traceback).
+are still stubs) and ``remove-output`` (so the book shows the test's code, not a traceback), and
+removes the claim cells (``dlcourse.book``: they assert the text's claims in the sources only).
 The sources are never tagged: nbval's raises-exception does not fail when nothing is raised.
 """
 import os
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["REPO", "CHAPTER_TAGS", "chapter_ids", "is_test_cell", "release", "stale_files"]
+from .book import CLAIM_TAG
+
+__all__ = ["REPO", "CHAPTER_TAGS", "chapter_ids", "is_test_cell", "is_claim_cell", "release", "stale_files"]
 
 REPO = Path(__file__).resolve().parent.parent
 CHAPTER_TAGS = ("raises-exception", "remove-output")
@@ -33,8 +36,15 @@ def is_test_cell(cell):
     return cell.get("cell_type") == "code" and meta.get("grade", False) and not meta.get("solution", False)
 
 
-def _tag_test_cells(path):
+def is_claim_cell(cell):
+    """A code cell of a source notebook that asserts a claim of the text (tagged ``claim``)."""
+    return cell.get("cell_type") == "code" and CLAIM_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def _student_version(path):
+    """Tag the test cells of a generated notebook and drop its claim cells."""
     nb = nbformat.read(path, as_version=4)
+    nb.cells = [cell for cell in nb.cells if not is_claim_cell(cell)]
     for cell in nb.cells:
         if is_test_cell(cell):
             tags = cell.metadata.setdefault("tags", [])
@@ -56,7 +66,7 @@ def release(repo=REPO, out=None, ids=None):
                         f"--CourseDirectory.release_directory={out}"],
                        cwd=repo, check=True, env=env)
         for notebook in target.glob("*.ipynb"):
-            _tag_test_cells(notebook)
+            _student_version(notebook)
     return out
 
 

@@ -377,37 +377,3 @@ def test_stub_propagates_not_implemented(exercise, capsys):
         run_check(exercise, raises(NotImplementedError()))
     assert capsys.readouterr().err == ""
 
-
-# ---------------------------------------------------------------- fallback for experiments
-
-@pytest.mark.parametrize("student, note", [
-    (act.sigmoid_derivative, None),
-    (lambda a: naive_sigmoid(a) * (1 - naive_sigmoid(a)), None),   # warns, still the student's
-    (lambda a: a * (1 - a), None),                                   # wrong but runs: the student's results
-    (raises(NotImplementedError()), "Note: your sigmoid_derivative is not implemented yet, so this "
-                                    "experiment uses dlcourse's reference version."),
-    (raises(ValueError("oops")), "Note: your sigmoid_derivative raised ValueError, so this experiment "
-                                 "uses dlcourse's reference version."),
-], ids=["works", "works with warnings", "wrong", "stub", "raises"])
-def test_implemented_or_reference(student, note, capsys):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        chosen = fallback.implemented_or_reference(student, act.sigmoid_derivative, np.array([-800.0, 0.0, 3.0]))
-    out, err = capsys.readouterr()
-    assert err == ""
-    if note is None:
-        assert chosen is student and out == ""
-    else:
-        assert chosen is act.sigmoid_derivative and out == note + "\n"
-
-
-def unfinished_generator(n, batch_size, rng=None, shuffle=True):
-    """A minibatch generator whose body fails: only iterating it shows that."""
-    yield np.arange(n)
-    raise NotImplementedError()
-
-
-def test_implemented_or_reference_runs_a_generator(capsys):
-    chosen = fallback.implemented_or_reference(unfinished_generator, training.minibatch_indices, 5, 2)
-    assert chosen is training.minibatch_indices
-    assert capsys.readouterr().out.startswith("Note: your minibatch_indices is not implemented yet")

@@ -1,17 +1,36 @@
 """The machinery of every check: calling a student's function quietly and explaining mismatches.
 
-Book: "How to use this book", section "Test cells".
+Book: "How to use this book", section "Test cells"; "Writing a chapter" (authoring.md) for authors.
+
+What every check holds a student's function to, the *contract* of an exercise:
+
+- **types and shapes**: a result the docstring promises as an array must be a ``np.ndarray`` of floats with
+  exactly the expected shape (a list or a bool array is refused, with a message saying so); a single number
+  must be a real number; several results must come back as a tuple of the promised length
+  (:meth:`Checker.close`, :meth:`Checker.unpack`);
+- **values**: within ``rtol`` of each element plus ``atol`` times the largest expected element, so the
+  tolerance scales with the result: a result off by orders of magnitude fails even where the expected
+  values are tiny (a ``scale`` can be given where round-off follows a larger quantity than the result);
+- **named mistakes**: a failure names a known mistake only when the *whole* result equals what that mistake
+  produces (every field of it, :meth:`Checker.close_all`), never because one field happens to coincide;
+- **honesty**: a student's function that calls the reference implementation of its own exercise fails at
+  once with the rule the grader applies (it scores 0 when graded), so what passes here passes when graded.
 """
+import numbers
+import sys
+import types
 import warnings
 
 import numpy as np
 
 from ..layers import LinearCache
 
-__all__ = ["RTOL", "ATOL", "CheckError", "Checker", "describe", "unchanged"]
+__all__ = ["RTOL", "ATOL", "CheckError", "Checker", "ReferenceCallError", "describe", "unchanged", "success_line",
+           "passed_before"]
 
 RTOL = 1e-5   # relative to each element: lets float32 arithmetic and other summation orders pass
-ATOL = 1e-6   # relative to the largest element (at least 1): a few float32 ulps, e.g. for 1 - tanh(a)^2
+ATOL = 1e-6   # relative to the largest expected element: a few float32 ulps of cancellation, e.g. 1 - tanh(a)^2
+TINY = 1e-300  # the scale of an all-zero expected result: matched exactly, unless the check passes a scale
 
 
 class CheckError(AssertionError):
@@ -34,15 +53,19 @@ class Checker:
     def __init__(self, name):
         self.name = name
         self.passed = 0
+        self.called = {}     # the student functions this check called, by identity
 
     def call(self, fn, *args, hint=None, **kwargs):
         """Call the student's ``fn`` quietly (no warnings reach stderr) and explain any exception.
 
         ``hint`` (not passed on to ``fn``), if given, maps the exception ``fn`` raised to text added to the
         message, "" when there is nothing to add: advice for a mistake that shows only as an exception.
+        While ``fn`` runs, the reference implementation of this exercise refuses to be called from it
+        (the grader's rule, applied here so that a student learns it before handing in).
         """
         __tracebackhide__ = True
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
+        self.called[_identity(fn)] = fn
+        with warnings.catch_warnings(), np.errstate(all="ignore"), _ReferenceGuard(self.name, fn):
             warnings.simplefilter("ignore")
             try:
                 return fn(*args, **kwargs)
@@ -50,6 +73,8 @@ class Checker:
                 raise NotImplementedError(
                     f"{self.name} is not implemented yet: replace `raise NotImplementedError()` "
                     "with your code, then run this cell again.") from None
+            except ReferenceCallError as err:
+                raise CheckError(str(err)) from None
             except Exception as err:
                 shown = ", ".join(describe(a) for a in args)
                 advice = hint(err) if hint else ""
@@ -64,7 +89,9 @@ class Checker:
         self.passed += 1
 
     def done(self):
-        print(f"{self.name}: {self.passed} checks passed")
+        """Every check passed: say so, and remember the functions that passed (see :func:`passed_before`)."""
+        _PASSED.update(self.called)
+        print(success_line(self.name, self.passed))
 
     def require(self, condition, message):
         __tracebackhide__ = True
@@ -72,39 +99,75 @@ class Checker:
             self.fail(message)
         self.ok()
 
-    def close(self, what, got, expected, mistakes=(), rtol=RTOL, atol=ATOL, context=""):
-        """Assert ``got`` equals ``expected`` up to tolerance; name the mistake when one matches.
+    def unpack(self, result, names, context=""):
+        """``result`` as a tuple of ``len(names)`` values: a function that promises several results returns them as
+        a tuple, e.g. ``return dx, dw, db``."""
+        __tracebackhide__ = True
+        where = f" {context}" if context else ""
+        promised = "(" + ", ".join(names) + ")"
+        if not isinstance(result, tuple) or len(result) != len(names):
+            hint = (" Return them with `return " + ", ".join(names) + "`, which makes a tuple."
+                    if isinstance(result, list) and len(result) == len(names) else "")
+            self.fail(f"should return a tuple {promised}{where}, but returned {describe(result)}.{hint}")
+        self.ok()
+        return result
+
+    def conforms(self, what, got, expected, dtype="float", context="", mistakes=()):
+        """The contract of one result: an ndarray of ``dtype`` kind ("float", "int", "bool" or None for any) and
+        exactly ``expected``'s shape, or a real number when ``expected`` is a single number. A wrong shape names
+        the mistake in ``mistakes`` that has it (as :meth:`close` does for wrong values)."""
+        __tracebackhide__ = True
+        expected = np.asarray(expected)
+        where = f" {context}" if context else ""
+        if got is None:
+            self.fail(f"{what} is None{where}. Did you forget a `return`?")
+        if expected.ndim == 0:
+            if isinstance(got, np.ndarray) and got.ndim == 0:
+                got = got[()]
+            if isinstance(got, (bool, np.bool_)) or not isinstance(got, numbers.Real):
+                self.fail(f"{what} should be a single number{where}, but it is {describe(got)}."
+                          + (" Did you forget to sum or average?" if isinstance(got, np.ndarray) else ""))
+            return
+        if not isinstance(got, np.ndarray):
+            kind = (f"a single number ({type(got).__name__})" if isinstance(got, numbers.Number)
+                    else f"a {type(got).__name__}. Return an array (np.asarray turns a list into one)")
+            self.fail(f"{what} should be a numpy array of shape {expected.shape}{where}, but it is {kind}.")
+        if dtype is not None and got.dtype.kind not in _KINDS[dtype]:
+            advice = {"float": " Convert it with .astype(float).", "int": " Indices are integers.",
+                      "bool": ""}[dtype]
+            self.fail(f"{what} should be an array of {dtype}s{where}, but its dtype is {got.dtype}.{advice}")
+        if got.shape != expected.shape:
+            hint = ""
+            if got.ndim == 2 and got.shape == expected.shape[::-1] and got.shape != expected.shape:
+                hint = " It looks transposed."
+            elif got.size == expected.size:
+                hint = " It has the right number of elements, arranged in the wrong shape."
+            self.fail(f"{what} has shape {got.shape}, expected {expected.shape}{where}.{hint}"
+                      + _known_mistake(got, mistakes))
+
+    def close(self, what, got, expected, mistakes=(), rtol=RTOL, atol=ATOL, context="", scale=None, dtype="float"):
+        """Assert that ``got`` keeps the contract (see :meth:`conforms`) and equals ``expected`` up to tolerance;
+        name the mistake when one matches.
 
         ``mistakes`` is a sequence of (description, wrong_value) pairs: results that a known mistake
-        produces. A wrong value may be a callable, evaluated only when the check fails.
+        produces. A wrong value may be a callable, evaluated only when the check fails. The tolerance is
+        ``rtol`` times each expected element plus ``atol`` times ``scale`` (default: the largest expected
+        element), so it shrinks with the result.
         """
         __tracebackhide__ = True
         expected = np.asarray(expected, dtype=float)
         where = f" {context}" if context else ""
-        if got is None:
-            self.fail(f"{what} is None{where}. Did you forget a `return`?")
-        try:
-            got_array = np.asarray(got, dtype=float)
-        except (TypeError, ValueError):
-            self.fail(f"{what} should be a numpy array of numbers, but it is a {type(got).__name__}{where}.")
-        if got_array.shape != expected.shape:
-            hint = ""
-            if got_array.ndim == 2 and got_array.shape == expected.shape[::-1]:
-                hint = " It looks transposed."
-            elif got_array.size == expected.size:
-                hint = " It has the right number of elements, arranged in the wrong shape."
-            elif expected.ndim == 0:
-                hint = " It should be a single number (did you forget to sum or average?)."
-            self.fail(f"{what} has shape {got_array.shape}, expected {expected.shape}{where}.{hint}"
-                      + _known_mistake(got_array, mistakes))
+        self.conforms(what, got, expected, dtype, context, mistakes)
+        got_array = np.asarray(got, dtype=float)
         bad = ~np.isfinite(got_array)
         if bad.any() and np.isfinite(expected).all():
-            index = tuple(int(i) for i in np.argwhere(bad)[0])
-            self.fail(f"{what} contains {got_array[index]} at index {index}{where}, "
-                      "where a finite number was expected. Look for overflow in exp or a log of 0.")
+            index = tuple(int(i) for i in np.argwhere(bad)[0]) if got_array.ndim else ()
+            self.fail(f"{what} contains {got_array[index]}" + (f" at index {index}" if index else "")
+                      + f"{where}, where a finite number was expected. Look for overflow in exp or a log of 0.")
         error = np.abs(got_array - expected)
-        scale = np.max(np.abs(expected), initial=0.0)
-        tolerance = atol * max(scale, 1.0) + rtol * np.abs(expected)
+        if scale is None:
+            scale = np.max(np.abs(expected), initial=0.0)
+        tolerance = atol * max(scale, TINY) + rtol * np.abs(expected)
         if np.all(error <= tolerance):
             self.ok()
             return
@@ -114,12 +177,114 @@ class Checker:
                    f"(expected {expected[index]:.6g}, got {got_array[index]:.6g}).")
         self.fail(message + _known_mistake(got_array, mistakes))
 
+    def close_all(self, fields, mistakes=(), context="", **tolerances):
+        """Several results of one call, e.g. ``[("dw", dw, want_dw), ("db", db, want_db)]``, checked in order.
+
+        ``mistakes`` holds (description, wrong_values) pairs with one wrong value per field (or a callable that
+        returns them). A mistake is named only when *every* field equals what it produces: a result that shares
+        one field with a known mistake is not given that mistake's name. ``tolerances`` go to :meth:`close`.
+        """
+        __tracebackhide__ = True
+        named = [(description, wrong) for description, wrong in mistakes
+                 if _matches_all([got for _, got, _ in fields], wrong)]
+        for index, (what, got, expected) in enumerate(fields):
+            self.close(what, got, expected, [(description, got) for description, _ in named[:1]],
+                       context=context, **tolerances)
+
+
+class ReferenceCallError(Exception):
+    """The student's function called the reference implementation of its own exercise."""
+
+
+class _ReferenceGuard:
+    """While a student's function runs, its exercise's reference implementation raises when called from it.
+
+    The grader's rule (``dlcourse.grading.guard``), applied in the student's notebook: the reference is found by
+    name among dlcourse's modules and in the student's namespace (``fn.__globals__``), and swapped for a
+    wrapper for the duration of the call; everything is restored afterwards. Under the grader, whose own
+    tripwire is already in place, the guard stands aside.
+    """
+
+    def __init__(self, name, fn):
+        self.name, self.fn, self.swapped = name, fn, []
+
+    def __enter__(self):
+        namespace = getattr(self.fn, "__globals__", None)
+        modules = [module for key, module in list(sys.modules.items())
+                   if key.startswith("dlcourse") and not key.startswith("dlcourse.checks")
+                   and isinstance(module, types.ModuleType)]
+        owners = [vars(module) for module in modules] + ([namespace] if isinstance(namespace, dict) else [])
+        wrappers = {}
+        for owner in owners:
+            for attribute, value in list(owner.items()):
+                if _is_reference(value, self.name) and value is not self.fn:
+                    if id(value) not in wrappers:
+                        wrappers[id(value)] = _refusing(value, self.name)
+                    self.swapped.append((owner, attribute, value))
+                    owner[attribute] = wrappers[id(value)]
+        return self
+
+    def __exit__(self, *exc):
+        for owner, attribute, value in reversed(self.swapped):
+            owner[attribute] = value
+        self.swapped = []
+        return False
+
+
+def _is_reference(value, name):
+    return (isinstance(value, types.FunctionType) and value.__name__ == name
+            and (value.__module__ or "").startswith("dlcourse") and not getattr(value, "__dlcourse_tripwire__", False)
+            and not (value.__module__ or "").startswith("dlcourse.checks"))
+
+
+def _refusing(reference, name):
+    qualified = f"{reference.__module__}.{reference.__name__}"
+
+    def refuse(*args, **kwargs):
+        raise ReferenceCallError(
+            f"{name} calls {qualified}, the reference implementation of the function you are asked to write. "
+            f"The grader gives such a function 0 points: write {name} yourself (you may use the other "
+            "functions the exercise names).")
+    refuse.__name__ = reference.__name__
+    return refuse
+
+
+_KINDS = {"float": "f", "int": "iu", "bool": "b"}
+_PASSED = {}     # identity -> function, for every student function whose check passed completely
+
+
+def _identity(function):
+    """A function's identity that changes when it is redefined (a new object, or new code or defaults)."""
+    return (id(function), getattr(function, "__code__", None), getattr(function, "__defaults__", None))
+
+
+def passed_before(functions):
+    """Whether every one of ``functions`` (this very definition) has passed a complete check in this process."""
+    return all(_PASSED.get(_identity(function)) is function for function in functions)
+
+
+def success_line(name, passed):
+    """What a check prints when every test passed, e.g. ``linear_backward: 9 checks passed``."""
+    return f"{name}: {passed} checks passed"
+
+
+def _matches(got, wrong):
+    try:
+        got_array, wrong = np.asarray(got, dtype=float), np.asarray(wrong() if callable(wrong) else wrong, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return wrong.shape == got_array.shape and bool(np.allclose(got_array, wrong, rtol=1e-6, atol=1e-9))
+
+
+def _matches_all(gots, wrongs):
+    wrongs = wrongs() if callable(wrongs) else wrongs
+    return len(wrongs) == len(gots) and all(_matches(got, wrong) for got, wrong in zip(gots, wrongs))
+
 
 def _known_mistake(got_array, mistakes):
     """The sentence naming the first mistake whose result has the shape and values of ``got_array``, or ""."""
     for description, wrong in mistakes:
-        wrong = np.asarray(wrong() if callable(wrong) else wrong, dtype=float)
-        if wrong.shape == got_array.shape and np.allclose(got_array, wrong, rtol=1e-6, atol=1e-9):
+        if _matches(got_array, wrong):
             return f" Your result equals {description}."
     return ""
 

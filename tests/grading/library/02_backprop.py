@@ -122,7 +122,7 @@ def relu_derivative(a):
     return np.maximum(a, 0)
 
 
-@mistake("relu_derivative", "a single number", "has shape ()")
+@mistake("relu_derivative", "a single number", "but it is a single number")
 def relu_derivative(a):
     return float(np.any(a > 0))
 
@@ -132,7 +132,7 @@ def relu_derivative(a):
     return (a >= 0).astype(float)
 
 
-@correct("relu_derivative", "boolean mask")
+@mistake("relu_derivative", "a boolean mask, not the float array the docstring promises", "its dtype is bool")
 def relu_derivative(a):
     return a > 0
 
