@@ -137,12 +137,13 @@ class Chapter:
         index = next(i for i, c in enumerate(cells) if grade_id(c) == self.cell_of(exercise))
         return next(c for c in cells[index:] if is_test_cell(c))
 
-    def solved(self, exercise=None, replacement=None):
-        """{solution cell id: code}: the instructor's solutions, one function replaced."""
+    def solved(self, exercise=None, replacement=None, entries=()):
+        """{solution cell id: code}: the instructor's solutions, one function (or each entry's) replaced."""
         code = {gid: _clean(cell.source) for gid, cell in self.solution_cells.items()}
-        if exercise is not None:
-            gid = self.cell_of(exercise)
-            code[gid] = _replace_function(code[gid], exercise, replacement)
+        replacements = list(entries) + ([(exercise, replacement)] if exercise is not None else [])
+        for name, source in ((e.exercise, e.source) if isinstance(e, Entry) else e for e in replacements):
+            gid = self.cell_of(name)
+            code[gid] = _replace_function(code[gid], name, source)
         return code
 
 
@@ -199,10 +200,11 @@ def verdict(entry, results):
 
 
 # ---------------------------------------------------------------------- through nbgrader
-def submission(chapter, release, entry=None, answer="A written answer."):
-    """The student version with every exercise solved, ``entry``'s function replaced (notebook bytes)."""
+def submission(chapter, release, entry=None, answer="A written answer.", entries=()):
+    """The student version with every exercise solved, ``entry``'s function (or each of ``entries``') replaced
+    (notebook bytes)."""
     nb = copy.deepcopy(release)
-    code = chapter.solved(entry.exercise, entry.source) if entry else chapter.solved()
+    code = chapter.solved(entries=([entry] if entry else []) + list(entries))
     for cell in nb.cells:
         gid = grade_id(cell)
         if gid in code:
