@@ -31,7 +31,7 @@ from dlcourse.grading import library, library_report
 from dlcourse.grading.collect import collect
 from dlcourse.grading.course import Course
 from dlcourse.grading.export import write_csv
-from dlcourse.grading.runner import grade_class
+from dlcourse.grading.runner import grade_class, prepare
 from dlcourse.grading.sandbox import SandboxKernelManager, sandbox_mode
 from dlcourse.release import REPO, chapter_ids
 
@@ -81,8 +81,8 @@ def timed_class(chapter_id, students, jobs_list=(1, 2)):
         export = class_export(chapter, root, students)
         course = Course(root / "course", chapter_id)
         started = time.perf_counter()
-        course.prepare(log=log)
-        prepare = time.perf_counter() - started
+        prepare(course, log=log)
+        preparing = time.perf_counter() - started
         submissions, _ = collect(export, chapter_id, root / "inbox")
         walls, per_submission = {}, {}
         for jobs in jobs_list:
@@ -96,7 +96,7 @@ def timed_class(chapter_id, students, jobs_list=(1, 2)):
         feedback = sorted((course.root / "feedback").glob(f"*/{chapter_id}/{chapter_id}.html"))
         sample = next(filter(None, (feedback_excerpt(page.read_text()) for page in feedback)), None)
         solved = library.submission(chapter, nbformat.read(course.release, as_version=4))
-    return {"prepare": prepare, "walls": walls, "per_submission": per_submission, "csv": csv_text,
+    return {"prepare": preparing, "walls": walls, "per_submission": per_submission, "csv": csv_text,
             "feedback": sample, "solved": solved}
 
 

@@ -8,17 +8,9 @@ import sys
 
 __all__ = ["main"]
 
-# the grading limits that are options of `grade` (fields of dlcourse.grading.settings.Settings), with their help
-_LIMITS = [("cell_timeout", "s per cell"), ("notebook_timeout", "s per notebook"),
-           ("interrupt_grace", "s an interrupted cell has to stop before its kernel is killed"),
-           ("submission_timeout", "s per submission, nbgrader included"),
-           ("cpu_seconds", "CPU s of the kernel"), ("memory_mb", "address space of the kernel"),
-           ("file_size_mb", "largest file the kernel may write")]
-
 
 def _add_grade_commands(commands):
-    from .grading.settings import Settings
-    defaults = Settings()
+    from .grading.settings import DEFAULTS, OPTIONS, SANDBOX_MODES, help_of
     grade = commands.add_parser(
         "grade", help="grade a folder or zip of submissions: autograde, feedback, CSV",
         description="Collect, repair, autograde (sandboxed), write feedback and grades.csv in a course folder "
@@ -31,11 +23,11 @@ def _add_grade_commands(commands):
     grade.add_argument("--pattern", help="regex with a named group 'student', matched against each file's path")
     grade.add_argument("--roster", help="file with one student id per line: students without a notebook get 0")
     grade.add_argument("--solutions", help="folder of instructor sources (default: the repository's solutions/)")
-    for name, help_text in _LIMITS:
-        grade.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name),
-                           help=f"{help_text} (default {getattr(defaults, name)})")
-    grade.add_argument("--sandbox", choices=["auto", "bwrap", "rlimits", "off"], default=defaults.sandbox,
-                       help="auto: bubblewrap when it works here, else resource limits only")
+    for name in OPTIONS:
+        default = getattr(DEFAULTS, name)
+        grade.add_argument("--" + name.replace("_", "-"), type=type(default), default=default,
+                           choices=SANDBOX_MODES if name == "sandbox" else None,
+                           help=f"{help_of(name)} (default {default})")
     export = commands.add_parser("grade-export", help="rewrite grades.csv from the gradebook (after manual grading)")
     export.add_argument("chapter")
     export.add_argument("--course", required=True)
@@ -56,8 +48,8 @@ def _grade(args):
     from .grading.course import Course, GradingSetupError
     from .grading.export import write_csv
     from .grading.runner import grade_class
-    from .grading.settings import Settings
-    settings = Settings(sandbox=args.sandbox, **{name: getattr(args, name) for name, _ in _LIMITS})
+    from .grading.settings import OPTIONS, Settings
+    settings = Settings(**{name: getattr(args, name) for name in OPTIONS})
     course = Course(args.course, args.chapter, solutions=args.solutions, settings=settings)
     try:
         course.require_safe_location()         # before anything is written there

@@ -2,8 +2,9 @@
 
 Book: "Instructor guide", section "Editing a chapter".
 Runs ``nbgrader generate_assignment`` for every chapter, then tags every autograded test cell of
-the student version ``raises-exception`` (so nbval and the book execute a notebook whose exercises
-are still stubs) and ``remove-output`` (so the book shows the test's code, not a traceback).
+the student version with :data:`dlcourse.conventions.STUDENT_TAGS`: ``raises-exception`` (so nbval and
+the book execute a notebook whose exercises are still stubs) and ``remove-output`` (so the book shows
+the test's code, not a traceback).
 The sources are never tagged: nbval's raises-exception does not fail when nothing is raised.
 """
 import os
@@ -15,10 +16,13 @@ from pathlib import Path
 
 import nbformat
 
+from .conventions import STUDENT_TAGS, is_test_cell
+
+# CHAPTER_TAGS and is_test_cell are dlcourse.conventions' STUDENT_TAGS and is_test_cell, kept here by their old names
 __all__ = ["REPO", "CHAPTER_TAGS", "chapter_ids", "is_test_cell", "release", "stale_files"]
 
 REPO = Path(__file__).resolve().parent.parent
-CHAPTER_TAGS = ("raises-exception", "remove-output")
+CHAPTER_TAGS = STUDENT_TAGS
 
 
 def chapter_ids(repo=REPO):
@@ -27,18 +31,12 @@ def chapter_ids(repo=REPO):
                   if p.stem == p.parent.name)
 
 
-def is_test_cell(cell):
-    """An autograded test cell: graded by nbgrader and not a solution cell."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.get("cell_type") == "code" and meta.get("grade", False) and not meta.get("solution", False)
-
-
 def _tag_test_cells(path):
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if is_test_cell(cell):
             tags = cell.metadata.setdefault("tags", [])
-            tags.extend(tag for tag in CHAPTER_TAGS if tag not in tags)
+            tags.extend(tag for tag in STUDENT_TAGS if tag not in tags)
     nbformat.write(nb, path)
 
 

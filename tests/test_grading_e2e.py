@@ -15,7 +15,8 @@ import pytest
 
 from course_notebooks import REPO, read, student_path
 from dlcourse.grading import library
-from dlcourse.grading.course import Course, nbgrader_env
+from dlcourse.grading.course import Course
+from dlcourse.grading.worker import nbgrader_env
 from dlcourse.grading.feedback import leaked_lines
 
 CHAPTER = "02_backprop"

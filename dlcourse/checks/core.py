@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from ..conventions import passed_line
 from ..layers import LinearCache
 
 __all__ = ["RTOL", "ATOL", "CheckError", "Checker", "describe", "unchanged"]
@@ -64,7 +65,7 @@ class Checker:
         self.passed += 1
 
     def done(self):
-        print(f"{self.name}: {self.passed} checks passed")
+        print(passed_line(self.name, self.passed))
 
     def require(self, condition, message):
         __tracebackhide__ = True

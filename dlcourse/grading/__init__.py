@@ -7,7 +7,8 @@ Book: "Instructor guide", section "Grading a class with nbgrader".
 - :mod:`.collect` maps the platform's files to students;
 - :mod:`.notebooks` reads each file (or says why it cannot) and puts its graded cells in order;
 - :mod:`.scan` looks for code that games the tests (flags only);
-- :mod:`.course` prepares the course directory and grades the instructor's solution once;
+- :mod:`.course` prepares the course directory; :func:`.runner.prepare` grades the instructor's
+  solution once to record what each test cell prints;
 - :mod:`.runner` grades each student in a private course directory (:mod:`.worker`), N at a time;
 - :mod:`.execute`, :mod:`.sandbox`, :mod:`.kernel`, :mod:`.guard` run the notebook safely;
 - :mod:`.scoring` scores a test cell only when its checks said they passed;
@@ -15,7 +16,14 @@ Book: "Instructor guide", section "Grading a class with nbgrader".
 - :mod:`.export` writes the reproducible CSV; :mod:`.library` and :mod:`.library_report` measure
   the tests against libraries of wrong and correct implementations;
 - :mod:`.pool` keeps the worker processes, :mod:`.findings` turns what happened into notes and
-  flags, :mod:`.settings` holds the limits.
+  flags, :mod:`.settings` defines the limits and their defaults (once).
+
+The layers, each importing only from those before it (``tests/test_package.py`` checks that there is
+no import cycle): :mod:`dlcourse.conventions` and :mod:`.settings`; the pieces nbgrader runs
+(:mod:`.sandbox`, :mod:`.execute`, :mod:`.scoring`, :mod:`.feedback`, :mod:`.guard`, :mod:`.kernel`);
+:mod:`.scan`, :mod:`.notebooks`, :mod:`.findings`, :mod:`.collect`; the processes (:mod:`.worker`,
+:mod:`.pool`); :mod:`.course`; :mod:`.runner`; and what uses a whole run (:mod:`.export`,
+:mod:`.library`, :mod:`.library_report`).
 
 This package is imported by the grader, never by student notebooks (except :mod:`.guard`, inside
 the grading kernel).

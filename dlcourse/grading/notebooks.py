@@ -29,13 +29,12 @@ from pathlib import Path
 import nbformat
 from nbformat.notebooknode import from_dict
 
-from ..release import is_test_cell
+from ..conventions import HIDDEN_TESTS, grade_id, is_exercise_cell, is_test_cell
 from .execute import METADATA_KEY
 from .feedback import REPORT_TAG
 from .scan import as_python
 
-__all__ = ["read_submission", "canonical", "grade_id", "grade_ids", "defined_functions", "REPORT_SOURCE",
-           "MAX_BYTES"]
+__all__ = ["read_submission", "canonical", "grade_ids", "defined_functions", "REPORT_SOURCE", "MAX_BYTES"]
 
 MAX_BYTES = 50 * 1024 * 1024
 REPORT_SOURCE = '__import__("dlcourse.grading.guard", fromlist=["report"]).report()'
@@ -71,12 +70,6 @@ def read_submission(path):
     if version != "4.5":
         notes.append(f"converted from nbformat {version}")
     return nb, None, notes
-
-
-def grade_id(cell):
-    """The cell's nbgrader grade id, or None (also when its nbgrader metadata is not a dict)."""
-    meta = cell.metadata.get("nbgrader")
-    return meta.get("grade_id") if isinstance(meta, dict) else None
 
 
 def grade_ids(nb):
@@ -131,7 +124,8 @@ def _fresh_cell(raw):
 
 def _without_guard(source):
     """A grading-edition test cell without its hidden guard region: the repository's source cell."""
-    return re.sub(r"### BEGIN HIDDEN TESTS\n[^\n]*dlcourse\.grading\.guard[^\n]*\n### END HIDDEN TESTS\n", "", source)
+    guard = next((line for line in source.splitlines() if "dlcourse.grading.guard" in line), None)
+    return source.replace(HIDDEN_TESTS.wrap(guard), "") if guard else source
 
 
 def _official(cell):
@@ -230,8 +224,7 @@ def canonical(nb, source, release):
 
     for gid in tests:
         index = source_order.index(gid)
-        exercises = [g for g in source_order[:index] if source_cells[g].metadata["nbgrader"].get("solution")
-                     and source_cells[g].cell_type == "code"]
+        exercises = [g for g in source_order[:index] if is_exercise_cell(source_cells[g])]
         at = after_last(exercises[-1]) if exercises else None
         found = copies[gid]
         if not found:

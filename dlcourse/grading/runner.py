@@ -25,17 +25,16 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from ..release import is_test_cell
-from .course import GradingSetupError, nbgrader_env
+from ..conventions import grade_id, is_test_cell
+from .course import REFERENCE_STUDENT, GradingSetupError
 from .feedback import leaked_lines
 from .findings import inspect_graded, static_flags
 from .notebooks import canonical, read_submission
 from .pool import WorkerPool
 from .scoring import passed_lines
+from .worker import nbgrader_env
 
-__all__ = ["Result", "grade_class", "grade_notebook", "reference_run", "merge", "REFERENCE_STUDENT"]
-
-REFERENCE_STUDENT = "_reference"
+__all__ = ["Result", "prepare", "grade_class", "grade_notebook", "reference_run", "merge"]
 
 
 @dataclass
@@ -235,7 +234,7 @@ def reference_run(course, log=print):
     evidence, failures = {}, []
     for cell in graded.cells:
         if is_test_cell(cell):
-            gid = cell.metadata["nbgrader"]["grade_id"]
+            gid = grade_id(cell)
             evidence[gid] = passed_lines(cell)
             errors = [f"{o.get('ename')}: {o.get('evalue')}" for o in cell.outputs if o.get("output_type") == "error"]
             if errors or not evidence[gid]:
@@ -247,6 +246,17 @@ def reference_run(course, log=print):
         f"in {result.seconds:.1f} s" + (f"; allowed flags: {baseline}" if baseline else ""))
     shutil.rmtree(result.workdir, ignore_errors=True)
     return evidence, baseline
+
+
+def prepare(course, log=print):
+    """Make ``course`` ready to grade: set it up and, when that changed it, grade the instructor's solution.
+
+    True when the course was (re)made.
+    """
+    if not course.set_up(log=log):
+        return False
+    course.record_reference(*reference_run(course, log=log))
+    return True
 
 
 def _previous(course, student, sha, stamp):
@@ -261,7 +271,7 @@ def _previous(course, student, sha, stamp):
 
 def grade_class(course, submissions, jobs=1, force=False, log=print):
     """Grade ``submissions`` (from :func:`~dlcourse.grading.collect.collect`); returns the results."""
-    course.prepare(log=log)
+    prepare(course, log=log)
     source = nbformat.read(course.source, as_version=4)
     release = nbformat.read(course.release, as_version=4)
     stamp = course.stamp()

@@ -24,8 +24,8 @@ from nbgrader import utils
 from nbgrader.preprocessors import SaveAutoGrades
 from traitlets import Unicode
 
-from ..release import is_test_cell
-from .execute import METADATA_KEY, PASSED_LINE, error_output
+from ..conventions import PASSED_LINE, grade_id, is_test_cell
+from .execute import METADATA_KEY, error_output
 
 __all__ = ["EvidenceAutoGrades", "score_cell", "passed_lines", "EVIDENCE_ERROR"]
 
@@ -89,9 +89,9 @@ class EvidenceAutoGrades(SaveAutoGrades):
         return super().preprocess(nb, resources)
 
     def _add_score(self, cell, resources):
-        grade_id = cell.metadata["nbgrader"]["grade_id"]
-        grade = self.gradebook.find_grade(grade_id, self.notebook_id, self.assignment_id, self.student_id)
-        score, _, reason = score_cell(cell, self._evidence.get(grade_id))
+        gid = grade_id(cell)
+        grade = self.gradebook.find_grade(gid, self.notebook_id, self.assignment_id, self.student_id)
+        score, _, reason = score_cell(cell, self._evidence.get(gid))
         if reason == "no evidence":
             cell.outputs.append(error_output(EVIDENCE_ERROR, (
                 "This test cell finished without its checks reporting that they passed, so it scores 0. "

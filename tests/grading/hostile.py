@@ -22,9 +22,9 @@ import nbformat
 from dlcourse.grading.collect import collect
 from dlcourse.grading.course import Course
 from dlcourse.grading.export import write_csv
+from dlcourse.conventions import grade_id
 from dlcourse.grading.library import Chapter
-from dlcourse.grading.notebooks import grade_id
-from dlcourse.grading.runner import grade_class
+from dlcourse.grading.runner import grade_class, prepare
 from dlcourse.grading.settings import Settings
 from dlcourse.release import REPO
 
@@ -354,7 +354,7 @@ def grade_cases(root, log=lambda message: None):
     student, :class:`~dlcourse.grading.runner.Result` by student, seconds grading took).
     """
     course = Course(root / "course", CHAPTER, solutions=SOLUTIONS, settings=Settings(**SETTINGS))
-    course.prepare(log=log)
+    prepare(course, log=log)
     release = nbformat.read(course.release, as_version=4)
     extracted = course.state / "inbox" / "extracted"
     context = {"gradebook": str(course.root / "gradebook.db"), "submissions": str(extracted),
