@@ -19,7 +19,7 @@ import nbformat
 from .conventions import STUDENT_TAGS, is_test_cell
 
 # CHAPTER_TAGS and is_test_cell are dlcourse.conventions' STUDENT_TAGS and is_test_cell, kept here by their old names
-__all__ = ["REPO", "CHAPTER_TAGS", "chapter_ids", "is_test_cell", "release", "stale_files"]
+__all__ = ["REPO", "CHAPTER_TAGS", "chapter_ids", "chapters_in", "is_test_cell", "release", "stale_files"]
 
 REPO = Path(__file__).resolve().parent.parent
 CHAPTER_TAGS = STUDENT_TAGS
@@ -27,8 +27,12 @@ CHAPTER_TAGS = STUDENT_TAGS
 
 def chapter_ids(repo=REPO):
     """The nbgrader assignment ids, e.g. ['02_backprop']: the folders of solutions/ with a notebook."""
-    return sorted(p.parent.name for p in Path(repo, "solutions").glob("*/*.ipynb")
-                  if p.stem == p.parent.name)
+    return chapters_in(Path(repo, "solutions"))
+
+
+def chapters_in(folder):
+    """The chapter ids of a folder of sources: its subfolders ``<id>`` that hold ``<id>.ipynb``."""
+    return sorted(p.parent.name for p in Path(folder).glob("*/*.ipynb") if p.stem == p.parent.name)
 
 
 def _tag_test_cells(path):

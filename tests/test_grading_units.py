@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbformat.notebooknode import from_dict
 
-from course_notebooks import read, source_path, student_path
+from course_notebooks import CHAPTERS, read, source_path, student_path
 from dlcourse.conventions import grade_id, is_test_cell
 from dlcourse.grading import sandbox
 from dlcourse.grading.collect import collect, safe_student_id
@@ -275,13 +275,32 @@ def test_describe_exit(code, words):
     assert words in sandbox.describe_exit(code, Settings(cpu_seconds=10))
 
 
-def test_config_block_names_the_grading_classes():
+def test_config_block_installs_the_grading_pipeline():
     block = config_block(Settings(cell_timeout=7), EXERCISES)
-    assert "dlcourse.grading.execute.SafeExecute" in block and "c.SafeExecute.timeout = 7" in block
-    assert "dlcourse.grading.feedback.HideHiddenTests" in block and "EvidenceAutoGrades" in block
+    assert "c.SafeExecute.timeout = 7" in block
     namespace = {"c": __import__("traitlets.config", fromlist=["Config"]).Config()}
     exec(block, namespace)
-    assert namespace["c"].SandboxKernelManager.exercises == EXERCISES
+    c = namespace["c"]
+    assert "dlcourse.grading.execute.SafeExecute" in c.Autograde.autograde_preprocessors
+    assert "dlcourse.grading.pipeline.RepairCells" in c.Autograde.sanitize_preprocessors
+    assert "dlcourse.grading.feedback.HideHiddenTests" in c.GenerateFeedback.preprocessors
+    assert c.SandboxKernelManager.exercises == EXERCISES and c.SafeExecute.timeout == 7
+    assert c.EvidenceAutoGrades.record_missing is False
+
+
+def test_the_repository_configuration_installs_the_same_pipeline():
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from course_notebooks import REPO
+    repository = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
+    namespace = {"c": __import__("traitlets.config", fromlist=["Config"]).Config()}
+    exec(config_block(Settings(), EXERCISES), namespace)
+    for section, key in [("Autograde", "sanitize_preprocessors"), ("Autograde", "autograde_preprocessors"),
+                         ("Autograde", "exporter_class"), ("GenerateFeedback", "preprocessors"),
+                         ("GenerateFeedback", "exporter_class"), ("SandboxKernelManager", "mode"),
+                         ("SafeExecute", "timeout")]:
+        assert repository[section][key] == namespace["c"][section][key], (section, key)
+    assert repository.EvidenceAutoGrades.record_missing is True
 
 
 def test_bwrap_probe_is_honest():
@@ -312,3 +331,74 @@ def test_the_limits_are_defined_once():
     assert manager.mode == "rlimits"
     assert (executor.timeout, executor.notebook_timeout, executor.interrupt_grace, executor.max_stream_chars,
             executor.tail_chars, executor.max_rich_outputs, executor.max_rich_chars) == (7,) * 7
+
+
+# ---------------------------------------------------------------------- bad input to the commands
+def _export_with_one_notebook(tmp_path):
+    export = tmp_path / "export"
+    write(export / f"alice_{CHAPTER}.ipynb", b"{}")
+    return export
+
+
+@pytest.mark.parametrize("case, words", [
+    ("unknown chapter", "the chapters are: " + ", ".join(CHAPTERS)),
+    ("mistyped chapter", f"did you mean {CHAPTERS[0]}?"),
+    ("missing zip", "does not exist: give the folder or the zip file"),
+    ("not a zip", "is not a zip file"),
+    ("empty export", "no notebook for"),
+    ("missing roster", "the roster"),
+    ("bad pattern", "is not a regular expression"),
+    ("pattern without student", "has no named group 'student'"),
+    ("jobs", "is not a positive number"),
+    ("course is a file", "exists and is not a folder"),
+    ("negative limit", "--cell-timeout -5 is not positive"),
+])
+def test_bad_input_to_grade_gets_one_sentence_and_leaves_nothing(tmp_path, capsys, case, words):
+    from dlcourse.cli import main
+    export, course, chapter, extra = _export_with_one_notebook(tmp_path), tmp_path / "course", CHAPTERS[0], []
+    if case == "unknown chapter":
+        chapter = "99_no_such_chapter"
+    elif case == "mistyped chapter":
+        chapter = CHAPTERS[0].replace("_", "-", 1)
+    elif case == "missing zip":
+        export = tmp_path / "export.zip"
+    elif case == "not a zip":
+        export = tmp_path / "export.zip"
+        export.write_text("not a zip")
+    elif case == "empty export":
+        export = tmp_path / "empty"
+        export.mkdir()
+    elif case == "course is a file":
+        course.write_text("")
+    extra = {"missing roster": ["--roster", str(tmp_path / "roster.txt")], "bad pattern": ["--pattern", "(["],
+             "pattern without student": ["--pattern", r"s\d+"], "jobs": ["--jobs", "many"],
+             "negative limit": ["--cell-timeout", "-5"]}.get(case, [])
+    before = sorted(tmp_path.rglob("*"))
+    assert main(["grade", chapter, str(export), "--course", str(course), *extra]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("error: ") and err.count("\n") == 1 and words in err, err
+    assert "Traceback" not in out + err
+    assert sorted(tmp_path.rglob("*")) == before, "the command left something behind"
+
+
+def test_bad_input_to_the_other_commands(tmp_path, capsys):
+    from dlcourse.cli import main
+    assert main(["grade-export", CHAPTERS[0], "--course", str(tmp_path)]) == 2
+    assert main(["release", "99_no_such_chapter"]) == 2
+    assert main(["grade-report", "99_no_such_chapter"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3 and all(line.startswith("error: ") for line in err)
+    assert "run `python -m dlcourse grade" in err[0] and "the chapters are" in err[1]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("original, name", [
+    ("alice_1000_5000_02_backprop.ipynb", "alice_1000_5000_02_backprop-feedback.html"),            # Canvas
+    ("alice_LATE_1000_5000_02_backprop (1).ipynb", "alice_LATE_1000_5000_02_backprop (1)-feedback.html"),
+    ("Jane Doe_4711_assignsubmission_file_/Untitled.ipynb",                                          # Moodle
+     "Jane Doe_4711_assignsubmission_file_/Untitled-feedback.html"),
+    ("dave/02_backprop/02_backprop.ipynb", "dave/02_backprop/02_backprop-feedback.html"),          # nbgrader
+])
+def test_upload_names_keep_what_the_platform_matches_on(original, name):
+    from dlcourse.grading.upload import upload_name
+    assert upload_name(original) == name

@@ -17,12 +17,9 @@ Layout of ``<course>`` (created by ``python -m dlcourse grade``; plain nbgrader 
                                 baseline.json (flags the solution itself raises: not reported)
     .work/<id>/<student>/       a private course directory per student while it is being graded
 """
-import ast
 import copy
 import functools
-import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -30,13 +27,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 import nbformat
-import nbgrader
 from nbgrader.api import Gradebook
 
-from ..conventions import HIDDEN_TESTS, is_exercise_cell, is_test_cell
+from ..conventions import is_test_cell
 from ..release import REPO
 from .feedback import hidden_lines
-from .notebooks import defined_functions
+from .notebooks import exercise_names
+from .pipeline import guard_region, is_guarded
+from .scoring import grader_stamp
 from .settings import Settings, config_lines
 from .worker import nbgrader_env
 
@@ -54,20 +52,12 @@ class GradingSetupError(RuntimeError):
 
 
 def config_block(settings, exercises):
-    """The grading part of a course's nbgrader_config.py."""
+    """The grading part of a course's nbgrader_config.py: the grader's pieces (as in the repository's
+    configuration), this run's limits, and every prepared chapter's exercises (for the tripwire)."""
     lines = [
         BLOCK_BEGIN,
-        "c.Autograde.sanitize_preprocessors = [" + ", ".join(f'"nbgrader.preprocessors.{name}"' for name in (
-            "ClearOutput", "DeduplicateIds", "OverwriteKernelspec", "OverwriteCells", "CheckCellMetadata")) + "]",
-        'c.Autograde.autograde_preprocessors = ["dlcourse.grading.execute.SafeExecute", '
-        '"nbgrader.preprocessors.IgnorePattern", "nbgrader.preprocessors.LimitOutput", '
-        '"dlcourse.grading.scoring.EvidenceAutoGrades", "nbgrader.preprocessors.AssignLatePenalties", '
-        '"nbgrader.preprocessors.CheckCellMetadata"]',
-        'c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades", '
-        '"dlcourse.grading.feedback.HideHiddenTests", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]',
-        "c.HTMLExporter.sanitize_html = True   # feedback pages: no script from a student's notebook runs",
-        "c.LimitOutput.max_lines = -1       # SafeExecute truncates streams and keeps the checks' success lines",
-        "c.LimitOutput.max_traceback = 100",
+        "from dlcourse.grading.pipeline import configure",
+        "configure(c, record_evidence=False)   # `python -m dlcourse grade` records the evidence itself",
         *config_lines(settings),
         f"c.SandboxKernelManager.exercises = {sorted(set(exercises))!r}",
         BLOCK_END,
@@ -75,32 +65,13 @@ def config_block(settings, exercises):
     return "\n".join(lines) + "\n"
 
 
-def _check_names(source):
-    import dlcourse.checks
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    return sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name)
-                   and node.id in getattr(dlcourse.checks, "__all__", ())})
-
-
 def grading_edition(nb):
-    """The source notebook with a hidden ``guard.verify`` call at the top of every autograded test cell."""
+    """The source notebook with the guard's hidden check at the top of every autograded test cell."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
-        if is_test_cell(cell):
-            names = _check_names(cell.source)
-            cell.source = HIDDEN_TESTS.wrap(
-                f'__import__("dlcourse.grading.guard", fromlist=["verify"]).verify(globals(), {names!r})') + cell.source
+        if is_test_cell(cell) and not is_guarded(cell.source):
+            cell.source = guard_region(cell.source) + cell.source
     return nb
-
-
-def _digest(paths):
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(str(path.name).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 class Course:
@@ -133,12 +104,7 @@ class Course:
     @functools.lru_cache(maxsize=None)
     def exercises(self):
         """The functions students write: those defined in the source's solution cells."""
-        nb = nbformat.read(self.original_source(), as_version=4)
-        names = set()
-        for cell in nb.cells:
-            if is_exercise_cell(cell):
-                names |= defined_functions(cell.source)
-        return tuple(sorted(names))
+        return tuple(exercise_names(nbformat.read(self.original_source(), as_version=4)))
 
     def baseline(self):
         """Flags the instructor's own solution raises (not reported for students)."""
@@ -151,11 +117,7 @@ class Course:
     @functools.lru_cache(maxsize=None)
     def stamp(self):
         """Changes whenever the chapter, the checks, the grader or nbgrader change."""
-        import dlcourse
-        package = Path(dlcourse.__file__).parent
-        files = sorted(self.original_source().parent.iterdir()) + sorted((package / "checks").glob("*.py")) \
-            + sorted((package / "grading").glob("*.py"))
-        return f"{nbgrader.__version__}-{_digest([f for f in files if f.is_file()])}"
+        return grader_stamp(self.original_source().parent)
 
     # ------------------------------------------------------------------ preparing
     def write_config(self):

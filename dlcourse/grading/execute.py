@@ -69,14 +69,18 @@ class SafeExecute(Execute):
 
     # ------------------------------------------------------------------ the notebook
     def preprocess(self, nb, resources=None, km=None):
+        """Run ``nb``; its grading metadata (set by the grader, not the student) may give the chapter's
+        exercises (for the tripwire) and a reason not to run it at all."""
+        state = nb.metadata.setdefault(METADATA_KEY, {})
+        self._exercises = list(state.get("exercises", []))
         self._deadline = monotonic() + self.notebook_timeout
         self._stopped = None
         self._events = []
-        if not self.run_kernel:
-            self._stopped = self.not_run_reason
+        if not self.run_kernel or state.get("not_run"):
+            self._stopped = state.get("not_run") or self.not_run_reason
             for cell in nb.cells:
                 self.preprocess_cell(cell, resources, 0)
-            nb.metadata[METADATA_KEY] = {"events": []}
+            state["events"] = []
             return nb, resources
         try:
             nb, resources = super().preprocess(nb, resources, km)
@@ -87,8 +91,14 @@ class SafeExecute(Execute):
             for cell in nb.cells:
                 if cell.cell_type == "code" and METADATA_KEY not in cell.metadata:
                     self._mark_not_run(cell, reason)
-        nb.metadata[METADATA_KEY] = {"events": self._events}
+        nb.metadata[METADATA_KEY]["events"] = self._events
         return nb, resources
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        if isinstance(km, SandboxKernelManager):
+            km.exercises = sorted(set(km.exercises) | set(self._exercises))
+        return km
 
     def _get_timeout(self, cell):
         remaining = int(self._deadline - monotonic())

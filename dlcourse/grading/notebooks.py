@@ -34,7 +34,8 @@ from .execute import METADATA_KEY
 from .feedback import REPORT_TAG
 from .scan import as_python
 
-__all__ = ["read_submission", "canonical", "grade_ids", "defined_functions", "REPORT_SOURCE", "MAX_BYTES"]
+__all__ = ["read_submission", "canonical", "placeholder", "grade_ids", "defined_functions", "exercise_names",
+           "REPORT_SOURCE", "MAX_BYTES"]
 
 MAX_BYTES = 50 * 1024 * 1024
 REPORT_SOURCE = '__import__("dlcourse.grading.guard", fromlist=["report"]).report()'
@@ -85,6 +86,19 @@ def defined_functions(source):
     except SyntaxError:
         return set(re.findall(r"^def\s+(\w+)\s*\(", source, flags=re.M))
     return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def exercise_names(nb):
+    """The functions students write: those defined in the exercise cells of the source ``nb``."""
+    return sorted(set().union(*(defined_functions(cell.source) for cell in nb.cells if is_exercise_cell(cell))))
+
+
+def placeholder(release, reason):
+    """The student version (stubs only) with a note at the top: what a file that cannot be read is graded as."""
+    nb = copy.deepcopy(release)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"**Note from the grader:** {reason}. This is the empty "
+                                                     "student version, graded without running it."))
+    return nb
 
 
 def _fresh_cell(raw):
@@ -240,6 +254,8 @@ def canonical(nb, source, release):
     cells.append(nbformat.v4.new_code_cell(REPORT_SOURCE, metadata={"tags": [REPORT_TAG]}))
     for index, cell in enumerate(cells):
         cell["id"] = f"cell-{index:04d}"
-    result = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(source.metadata))
+    metadata = copy.deepcopy(source.metadata)
+    metadata[METADATA_KEY] = {"exercises": exercise_names(source)}     # for the tripwire in the grading kernel
+    result = nbformat.v4.new_notebook(cells=cells, metadata=metadata)
     nbformat.validate(result)
     return result, repairs

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 
 from traitlets import Integer
 
-__all__ = ["Settings", "DEFAULTS", "OPTIONS", "SANDBOX_MODES", "trait", "help_of", "config_lines"]
+__all__ = ["Settings", "DEFAULTS", "OPTIONS", "SANDBOX_MODES", "trait", "help_of", "config_values", "config_lines"]
 
 SANDBOX_MODES = ("auto", "bwrap", "rlimits", "off")
 MB = 1024 * 1024
@@ -65,11 +65,12 @@ def trait(name):
     return Integer(getattr(DEFAULTS, name), help=help_of(name)).tag(config=True)
 
 
+def config_values(settings):
+    """(class, trait, value) for every limit of ``settings`` that an nbgrader piece applies."""
+    return [(f.metadata["owner"], f.metadata["trait"] or f.name, getattr(settings, f.name))
+            for f in fields(Settings) if f.metadata["owner"] is not None]
+
+
 def config_lines(settings):
     """``c.<Class>.<trait> = value`` lines that give nbgrader's pieces the limits of ``settings``."""
-    lines = []
-    for f in fields(Settings):
-        owner = f.metadata["owner"]
-        if owner is not None:
-            lines.append(f"c.{owner}.{f.metadata['trait'] or f.name} = {getattr(settings, f.name)!r}")
-    return lines
+    return [f"c.{owner}.{name} = {value!r}" for owner, name, value in config_values(settings)]
