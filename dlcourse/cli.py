@@ -39,6 +39,9 @@ def _add_grade_commands(commands):
     report.add_argument("--nbgrader", action="store_true", help="also grade every entry through nbgrader (slow)")
     report.add_argument("--jobs", default="1")
     report.add_argument("--out", help="write the Markdown report here (default: print it)")
+    hub = commands.add_parser("hub-course", help="make or update the instructor's course folder and the exchange "
+                                                 "of a JupyterHub deployment (deploy/course.toml)")
+    hub.add_argument("--deploy", help="the deployment's course.toml (default: $DLCOURSE_DEPLOY or deploy/course.toml)")
 
 
 def _error(message):
@@ -123,6 +126,13 @@ def main(argv=None):
         return _grade(args)
     if args.command == "grade-export":
         return _grade_export(args)
+    if args.command == "hub-course":
+        from .deploy import set_up_course
+        try:
+            set_up_course(args.deploy)
+        except (OSError, ValueError) as error:
+            return _error(f"the deployment cannot be set up: {error}")
+        return 0
     if args.command == "grade-report":
         from .grading import inputs
         from .grading.library import chapters_with_library
