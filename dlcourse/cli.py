@@ -7,7 +7,7 @@ import shutil
 import sys
 import tempfile
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
 
 
 def _add_grade_commands(commands):
@@ -110,7 +110,8 @@ def _grade_export(args):
     return 0
 
 
-def main(argv=None):
+def build_parser():
+    """The command line's parser (the tests check every command the docs print against it)."""
     parser = argparse.ArgumentParser(prog="python -m dlcourse", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     release_cmd = commands.add_parser("release", help="regenerate chapters/ from solutions/ with nbgrader")
@@ -120,7 +121,11 @@ def main(argv=None):
     commands.add_parser("instructor-source",
                         help="write _build/instructor_src, the instructor edition's source tree")
     _add_grade_commands(commands)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
 
     if args.command == "grade":
         return _grade(args)

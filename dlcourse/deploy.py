@@ -136,8 +136,9 @@ def set_up_course(path=None, solutions=None, log=print):
         shutil.copytree(solutions / chapter, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     (course / "nbgrader_config.py").write_text(COURSE_CONFIG.format(path=settings["path"]))
     exchange = Path(settings["exchange"])
-    exchange.mkdir(parents=True, exist_ok=True)
-    exchange.chmod(0o1777)          # every user writes there; nbgrader sets the modes of what is inside
+    if not exchange.exists():
+        exchange.mkdir(parents=True)
+        exchange.chmod(0o1777)      # every user writes there; nbgrader sets the modes of what is inside
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         for student in settings["students"]:
             gradebook.update_or_create_student(student)
