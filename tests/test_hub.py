@@ -27,7 +27,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_notebooks import REPO
 from dlcourse.deploy import DEPLOY
 from dlcourse.grading import library
 from dlcourse.grading.sandbox import sandbox_mode
@@ -49,6 +48,7 @@ c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = {homes!r}
 c.Spawner.args = ["--ServerApp.allow_root=True"]     # the servers run as the test's user, root on CI
 c.Spawner.start_timeout = 120
+c.JupyterHub.tornado_settings = {{"slow_spawn_timeout": 0}}   # start the three servers at once
 c.Spawner.http_timeout = 120
 c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = {hub_port}
@@ -166,10 +166,9 @@ def hub(tmp_path_factory):
                 assert process.poll() is None and time.monotonic() < deadline + 120, (root / "hub.log").read_text()[-3000:]
                 time.sleep(0.5)
         started = descendants(process.pid)
+        print(f"hub and three servers ready in {time.monotonic() - deadline + 60:.1f} s")
         yield root, users, admin
-    finally:
-        for user in (INSTRUCTOR, *STUDENTS):
-            admin.call("DELETE", f"/hub/api/users/{user}/server")
+    finally:           # the hub stops the servers it started when it stops (JupyterHub.cleanup_servers)
         started = set(started) | set(descendants(process.pid))
         process.send_signal(signal.SIGTERM)
         try:
@@ -192,6 +191,13 @@ def course_run(hub):
     """The whole course, in order; returns what the checks below look at."""
     root, users, _ = hub
     teacher, alice, bob = (users[name] for name in (INSTRUCTOR, *STUDENTS))
+    clock, phases = time.monotonic(), {}
+
+    def phase(name):
+        nonlocal clock
+        phases[name] = round(time.monotonic() - clock, 1)
+        clock = time.monotonic()
+
     grader = f"/user/{INSTRUCTOR}/formgrader/api"
     assert teacher.ok("POST", f"{grader}/assignment/{CHAPTER}/assign")["success"]
     assert teacher.ok("POST", f"{grader}/assignment/{CHAPTER}/release")["success"]
@@ -211,11 +217,13 @@ def course_run(hub):
             solved.cells.append(nbformat.v4.new_code_cell(SNOOP.format(source=source)))
         client.ok("PUT", path, data={"type": "notebook", "format": "json", "content": solved})
         client.ok("POST", f"/user/{user}/assignments/submit", form={"assignment_id": CHAPTER, "course_id": "dlcourse"})
+    phase("release, fetch, solve, submit")
     assert teacher.ok("POST", f"{grader}/assignment/{CHAPTER}/collect")["success"]
     for user in STUDENTS:
         answer = teacher.ok("POST", f"{grader}/submission/{CHAPTER}/{user}/autograde")
         assert answer["success"], answer
     submissions = {s["student"]: s for s in teacher.ok("GET", f"{grader}/submissions/{CHAPTER}")}
+    phase("collect, autograde (evidence recorded first)")
     assert teacher.ok("POST", f"{grader}/assignment/{CHAPTER}/generate_feedback")["success"]
     assert teacher.ok("POST", f"{grader}/assignment/{CHAPTER}/release_feedback")["success"]
     pages = {}
@@ -227,6 +235,8 @@ def course_run(hub):
         pages[user] = [client.ok("GET", contents + urllib.parse.quote(page["path"]))["content"]
                        for stamp in folder for page in client.ok(
                            "GET", contents + urllib.parse.quote(stamp["path"]))["content"]]
+    phase("feedback generated, released, fetched")
+    print(f"hub test phases (s): {phases}")
     return course, submissions, pages
 
 
