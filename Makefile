@@ -1,6 +1,7 @@
 # make book: create .venv, install, build the HTML book into _build/html
 # make test: create .venv, install, build the book, run every test (package, checks, release gate,
 #            notebooks with nbval, autograde round trip, book in a headless browser)
+# make hub-test: the course on JupyterHub (deploy/), end to end (installs the proxy with npm first)
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
@@ -47,4 +48,18 @@ clean:
 .PHONY: grading-benchmark
 grading-benchmark: venv
 	$(BIN)/python benchmarks/grading.py
+
+# JupyterHub's proxy (npm's configurable-http-proxy, pinned in deploy/package.json) in deploy/node_modules.
+HUB_PROXY := deploy/node_modules/.bin/configurable-http-proxy
+.PHONY: hub-deps hub-test
+hub-deps: $(HUB_PROXY)
+
+$(HUB_PROXY): deploy/package.json
+	cd deploy && npm install --no-package-lock --no-audit --no-fund --loglevel=error
+	touch $(HUB_PROXY)
+
+# The course on JupyterHub with an instructor and two students, driven through the REST APIs
+# (tests/test_hub.py; about 1-2 min). `make test` skips it unless the proxy is installed.
+hub-test: venv hub-deps
+	DLCOURSE_REQUIRE_HUB=1 $(BIN)/python -m pytest tests/test_hub.py --durations=5
 

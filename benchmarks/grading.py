@@ -8,7 +8,8 @@ _static/grading/:
                        same in the sandbox, and grading (nbgrader, sandbox, checks, merge) per
                        submission with 1 and with 2 jobs, and the speed-up;
 - grading_library.md   the library report, at check level and through nbgrader;
-- grading_hostile.md   the hostile and broken submissions: expected and observed grades;
+- grading_hostile.md   the hostile and broken submissions: expected and observed grades, through
+                       `python -m dlcourse grade` and through plain `nbgrader autograde`;
 - sample_grades.csv    the CSV of a small class with every kind of row, and sample_feedback.md an
                        excerpt of a feedback page of the benchmark class (the guide shows both).
 
@@ -31,7 +32,7 @@ from dlcourse.grading import library, library_report
 from dlcourse.grading.collect import collect
 from dlcourse.grading.course import Course
 from dlcourse.grading.export import write_csv
-from dlcourse.grading.runner import grade_class
+from dlcourse.grading.runner import grade_class, prepare
 from dlcourse.grading.sandbox import SandboxKernelManager, sandbox_mode
 from dlcourse.release import REPO, chapter_ids
 
@@ -81,8 +82,8 @@ def timed_class(chapter_id, students, jobs_list=(1, 2)):
         export = class_export(chapter, root, students)
         course = Course(root / "course", chapter_id)
         started = time.perf_counter()
-        course.prepare(log=log)
-        prepare = time.perf_counter() - started
+        prepare(course, log=log)
+        preparing = time.perf_counter() - started
         submissions, _ = collect(export, chapter_id, root / "inbox")
         walls, per_submission = {}, {}
         for jobs in jobs_list:
@@ -96,7 +97,7 @@ def timed_class(chapter_id, students, jobs_list=(1, 2)):
         feedback = sorted((course.root / "feedback").glob(f"*/{chapter_id}/{chapter_id}.html"))
         sample = next(filter(None, (feedback_excerpt(page.read_text()) for page in feedback)), None)
         solved = library.submission(chapter, nbformat.read(course.release, as_version=4))
-    return {"prepare": prepare, "walls": walls, "per_submission": per_submission, "csv": csv_text,
+    return {"prepare": preparing, "walls": walls, "per_submission": per_submission, "csv": csv_text,
             "feedback": sample, "solved": solved}
 
 
@@ -204,21 +205,26 @@ def _machine():
 
 
 def hostile():
-    from grading.hostile import CASES, SETTINGS, TESTS, grade_cases
+    from grading.hostile import CASES, SETTINGS, TESTS, grade_cases, grade_cases_plain
     with tempfile.TemporaryDirectory(prefix="hostile-") as tmp:
         _, rows, _, seconds = grade_cases(Path(tmp), log=log)
+        _, plain, plain_seconds = grade_cases_plain(Path(tmp))
     lines = [f"{len(CASES)} submissions of the two-exercise fixture chapter (tests 2 + 3 points), graded as one "
-             f"class in {seconds:.0f} s with 2 jobs; limits: {SETTINGS}.", "",
-             "| case | what the student did | expected | observed | status | flags and notes (abridged) |",
-             "|---|---|---|---|---|---|"]
+             f"class by `python -m dlcourse grade`'s path in {seconds:.0f} s with 2 jobs, and by plain `nbgrader "
+             f"autograde` with the repository's configuration in {plain_seconds:.0f} s (one at a time); limits: "
+             f"{SETTINGS}. Plain nbgrader records no submission for a folder without a notebook (\"none\").", "",
+             "| case | what the student did | expected | `grade` | `nbgrader autograde` | status | "
+             "flags and notes (abridged) |", "|---|---|---|---|---|---|---|"]
     for case in CASES:
         row = rows[case.name]
-        observed = "+".join(f"{float(row[t]):g}" for t in TESTS)
         expected = "+".join(f"{s:g}" for s in case.scores)
-        mark = "" if observed == expected else " **MISMATCH**"
+        observed = "+".join(f"{float(row[t]):g}" for t in TESTS)
+        by_nbgrader = "none" if plain[case.name] is None else "+".join(f"{s:g}" for s in plain[case.name])
+        allowed = (expected, "none") if case.status == "missing" else (expected,)
+        marks = ["" if seen in allowed else " **MISMATCH**" for seen in (observed, by_nbgrader)]
         said = " / ".join(part for part in (row["flags"], row["notes"]) if part).replace("|", "/").replace("<", "&lt;")
-        lines.append(f"| {case.name} | {case.description} | {expected} | {observed}{mark} | {row['status']} | "
-                     f"{said[:150]} |")
+        lines.append(f"| {case.name} | {case.description} | {expected} | {observed}{marks[0]} | "
+                     f"{by_nbgrader}{marks[1]} | {row['status']} | {said[:150]} |")
     (OUT / "grading_hostile.md").write_text("\n".join(lines) + "\n")
     log(f"wrote grading_hostile.md ({seconds:.0f} s)")
 

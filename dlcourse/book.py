@@ -12,9 +12,9 @@ Book: "Writing a chapter" (authoring.md), section "Numbers and claims".
   so neither a reader nor a student reads asserts, and a student's own (correct) implementation can never
   make a claim fail. The instructor edition shows them, folded.
 """
-__all__ = ["CLAIM_TAG", "ClaimError", "glue", "claim"]
+from .conventions import CLAIM_TAG
 
-CLAIM_TAG = "claim"
+__all__ = ["CLAIM_TAG", "ClaimError", "glue", "claim"]
 
 
 class ClaimError(AssertionError):

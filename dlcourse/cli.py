@@ -3,22 +3,15 @@
 Book: "Instructor guide".
 """
 import argparse
-import os
+import shutil
 import sys
+import tempfile
 
-__all__ = ["main"]
-
-# the grading limits that are options of `grade` (fields of dlcourse.grading.settings.Settings), with their help
-_LIMITS = [("cell_timeout", "s per cell"), ("notebook_timeout", "s per notebook"),
-           ("interrupt_grace", "s an interrupted cell has to stop before its kernel is killed"),
-           ("submission_timeout", "s per submission, nbgrader included"),
-           ("cpu_seconds", "CPU s of the kernel"), ("memory_mb", "address space of the kernel"),
-           ("file_size_mb", "largest file the kernel may write")]
+__all__ = ["main", "build_parser"]
 
 
 def _add_grade_commands(commands):
-    from .grading.settings import Settings
-    defaults = Settings()
+    from .grading.settings import DEFAULTS, OPTIONS, SANDBOX_MODES, help_of
     grade = commands.add_parser(
         "grade", help="grade a folder or zip of submissions: autograde, feedback, CSV",
         description="Collect, repair, autograde (sandboxed), write feedback and grades.csv in a course folder "
@@ -31,12 +24,13 @@ def _add_grade_commands(commands):
     grade.add_argument("--pattern", help="regex with a named group 'student', matched against each file's path")
     grade.add_argument("--roster", help="file with one student id per line: students without a notebook get 0")
     grade.add_argument("--solutions", help="folder of instructor sources (default: the repository's solutions/)")
-    for name, help_text in _LIMITS:
-        grade.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name),
-                           help=f"{help_text} (default {getattr(defaults, name)})")
-    grade.add_argument("--sandbox", choices=["auto", "bwrap", "rlimits", "off"], default=defaults.sandbox,
-                       help="auto: bubblewrap when it works here, else resource limits only")
-    export = commands.add_parser("grade-export", help="rewrite grades.csv from the gradebook (after manual grading)")
+    for name in OPTIONS:
+        default = getattr(DEFAULTS, name)
+        grade.add_argument("--" + name.replace("_", "-"), type=type(default), default=default,
+                           choices=SANDBOX_MODES if name == "sandbox" else None,
+                           help=f"{help_of(name)} (default {default})")
+    export = commands.add_parser("grade-export", help="rewrite grades.csv and the feedback upload zip from the "
+                                                      "gradebook (after manual grading)")
     export.add_argument("chapter")
     export.add_argument("--course", required=True)
     report = commands.add_parser("grade-report", help="measure the tests against the libraries of wrong and "
@@ -45,40 +39,79 @@ def _add_grade_commands(commands):
     report.add_argument("--nbgrader", action="store_true", help="also grade every entry through nbgrader (slow)")
     report.add_argument("--jobs", default="1")
     report.add_argument("--out", help="write the Markdown report here (default: print it)")
+    hub = commands.add_parser("hub-course", help="make or update the instructor's course folder and the exchange "
+                                                 "of a JupyterHub deployment (deploy/course.toml)")
+    hub.add_argument("--deploy", help="the deployment's course.toml (default: $DLCOURSE_DEPLOY or deploy/course.toml)")
 
 
-def _jobs(text):
-    return (os.cpu_count() or 1) if text == "auto" else max(1, int(text))
+def _error(message):
+    print(f"error: {message}", file=sys.stderr)
+    return 2
 
 
 def _grade(args):
+    """Check every input, collect the export in a temporary folder, and only then create the course."""
+    from .grading import inputs
     from .grading.collect import collect
     from .grading.course import Course, GradingSetupError
     from .grading.export import write_csv
     from .grading.runner import grade_class
-    from .grading.settings import Settings
-    settings = Settings(sandbox=args.sandbox, **{name: getattr(args, name) for name, _ in _LIMITS})
-    course = Course(args.course, args.chapter, solutions=args.solutions, settings=settings)
+    from .grading.settings import OPTIONS, Settings
+    from .grading.upload import write_upload
+    from .release import REPO
     try:
-        course.require_safe_location()         # before anything is written there
-    except GradingSetupError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    course.state.mkdir(parents=True, exist_ok=True)
-    roster = [line.strip() for line in open(args.roster) if line.strip()] if args.roster else ()
-    submissions, notes = collect(args.submissions, args.chapter, course.state / "inbox", args.pattern, roster)
-    for note in notes:
-        print(f"note: {note}")
-    results = grade_class(course, submissions, jobs=_jobs(args.jobs), force=args.force)
+        inputs.chapter(args.chapter, args.solutions or REPO / "solutions")
+        export, roster = inputs.export(args.submissions), inputs.roster(args.roster)
+        pattern, jobs = inputs.pattern(args.pattern), inputs.jobs(args.jobs)
+        settings = inputs.limits(Settings(**{name: getattr(args, name) for name in OPTIONS}), OPTIONS)
+        inputs.sandbox(settings.sandbox)
+        course = Course(inputs.course_folder(args.course), args.chapter, solutions=args.solutions, settings=settings)
+        course.require_safe_location()
+    except (inputs.InputError, GradingSetupError) as error:
+        return _error(error)
+    created = not course.root.exists()
+    with tempfile.TemporaryDirectory(prefix="dlcourse-inbox-") as inbox:
+        submissions, notes = collect(export, args.chapter, inbox, pattern, roster)
+        if not submissions:
+            return _error(f"no notebook for {args.chapter} was found in {export}: the export should hold one "
+                          "notebook per student (a folder per student, or files named <student>_...), or give "
+                          "--pattern")
+        for note in notes:
+            print(f"note: {note}")
+        try:
+            results = grade_class(course, submissions, jobs=jobs, force=args.force)
+        except (GradingSetupError, RuntimeError) as error:
+            if created:
+                shutil.rmtree(course.root, ignore_errors=True)
+            return _error(error)
     path = write_csv(course)
+    upload, missing = write_upload(course)
     flagged = sum(bool(r.flags) for r in results)
     print(f"graded {len(results)} submission(s); {flagged} flagged for review")
     print(f"grades:   {path}")
     print(f"feedback: {course.root / 'feedback'}/<student>/{args.chapter}/{args.chapter}.html")
+    print(f"upload:   {upload} (feedback pages named for the learning platform"
+          + (f"; none for {', '.join(missing)})" if missing else ")"))
     return 0
 
 
-def main(argv=None):
+def _grade_export(args):
+    """Rewrite the CSV and the upload zip from the gradebook (after manual grading)."""
+    from .grading.course import Course
+    from .grading.export import write_csv
+    from .grading.upload import write_upload
+    course = Course(args.course, args.chapter)
+    if not (course.root / "gradebook.db").exists() or not course.reports.is_dir():
+        return _error(f"{course.root} has no grading of {args.chapter}: run `python -m dlcourse grade "
+                      f"{args.chapter} <export> --course {args.course}` first")
+    print(f"wrote {write_csv(course)}")
+    upload, missing = write_upload(course)
+    print(f"wrote {upload}" + (f" (no feedback page for {', '.join(missing)})" if missing else ""))
+    return 0
+
+
+def build_parser():
+    """The command line's parser (the tests check every command the docs print against it)."""
     parser = argparse.ArgumentParser(prog="python -m dlcourse", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     release_cmd = commands.add_parser("release", help="regenerate chapters/ from solutions/ with nbgrader")
@@ -88,20 +121,42 @@ def main(argv=None):
     commands.add_parser("instructor-source",
                         help="write _build/instructor_src, the instructor edition's source tree")
     _add_grade_commands(commands)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
 
     if args.command == "grade":
         return _grade(args)
     if args.command == "grade-export":
-        from .grading.course import Course
-        from .grading.export import write_csv
-        print(f"wrote {write_csv(Course(args.course, args.chapter))}")
+        return _grade_export(args)
+    if args.command == "hub-course":
+        from .deploy import set_up_course
+        try:
+            set_up_course(args.deploy)
+        except (OSError, ValueError) as error:
+            return _error(f"the deployment cannot be set up: {error}")
         return 0
     if args.command == "grade-report":
+        from .grading import inputs
+        from .grading.library import chapters_with_library
         from .grading.library_report import main as report_main
-        return report_main(args.chapters, nbgrader=args.nbgrader, jobs=_jobs(args.jobs), out=args.out)
+        unknown = sorted(set(args.chapters) - set(chapters_with_library()))
+        try:
+            jobs = inputs.jobs(args.jobs)
+        except inputs.InputError as error:
+            return _error(error)
+        if unknown:
+            return _error(f"no library of mistakes for {', '.join(unknown)}: the chapters with one are "
+                          f"{', '.join(chapters_with_library())}")
+        return report_main(args.chapters, nbgrader=args.nbgrader, jobs=jobs, out=args.out)
 
     from . import editions, release
+    unknown = sorted(set(getattr(args, "chapters", None) or ()) - set(release.chapter_ids()))
+    if unknown:
+        return _error(f"there is no chapter {', '.join(unknown)} in solutions/; the chapters are: "
+                      f"{', '.join(release.chapter_ids())}")
     if args.command == "instructor-source":
         print(f"wrote {editions.write_instructor_source()}")
     elif args.command == "release":

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import nbformat
 
-from .release import REPO, chapter_ids, is_claim_cell
+from .conventions import is_claim_cell
+from .release import REPO, chapter_ids
 
 __all__ = ["write_instructor_source"]
 

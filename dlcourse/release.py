@@ -2,9 +2,10 @@
 
 Book: "Instructor guide", section "Editing a chapter".
 Runs ``nbgrader generate_assignment`` for every chapter, then tags every autograded test cell of
-the student version ``raises-exception`` (so nbval and the book execute a notebook whose exercises
-are still stubs) and ``remove-output`` (so the book shows the test's code, not a traceback), and
-removes the claim cells (``dlcourse.book``: they assert the text's claims in the sources only).
+the student version with :data:`dlcourse.conventions.STUDENT_TAGS`: ``raises-exception`` (so nbval and
+the book execute a notebook whose exercises are still stubs) and ``remove-output`` (so the book shows
+the test's code, not a traceback), and removes the claim cells (:func:`dlcourse.conventions.is_claim_cell`:
+they assert the text's claims in the sources only).
 The sources are never tagged: nbval's raises-exception does not fail when nothing is raised.
 """
 import os
@@ -16,29 +17,24 @@ from pathlib import Path
 
 import nbformat
 
-from .book import CLAIM_TAG
+from .conventions import STUDENT_TAGS, is_claim_cell, is_test_cell
 
-__all__ = ["REPO", "CHAPTER_TAGS", "chapter_ids", "is_test_cell", "is_claim_cell", "release", "stale_files"]
+# CHAPTER_TAGS, is_test_cell and is_claim_cell are dlcourse.conventions' names, kept here for old imports
+__all__ = ["REPO", "CHAPTER_TAGS", "chapter_ids", "chapters_in", "is_test_cell", "is_claim_cell", "release",
+           "stale_files"]
 
 REPO = Path(__file__).resolve().parent.parent
-CHAPTER_TAGS = ("raises-exception", "remove-output")
+CHAPTER_TAGS = STUDENT_TAGS
 
 
 def chapter_ids(repo=REPO):
     """The nbgrader assignment ids, e.g. ['02_backprop']: the folders of solutions/ with a notebook."""
-    return sorted(p.parent.name for p in Path(repo, "solutions").glob("*/*.ipynb")
-                  if p.stem == p.parent.name)
+    return chapters_in(Path(repo, "solutions"))
 
 
-def is_test_cell(cell):
-    """An autograded test cell: graded by nbgrader and not a solution cell."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.get("cell_type") == "code" and meta.get("grade", False) and not meta.get("solution", False)
-
-
-def is_claim_cell(cell):
-    """A code cell of a source notebook that asserts a claim of the text (tagged ``claim``)."""
-    return cell.get("cell_type") == "code" and CLAIM_TAG in cell.get("metadata", {}).get("tags", [])
+def chapters_in(folder):
+    """The chapter ids of a folder of sources: its subfolders ``<id>`` that hold ``<id>.ipynb``."""
+    return sorted(p.parent.name for p in Path(folder).glob("*/*.ipynb") if p.stem == p.parent.name)
 
 
 def _student_version(path):
@@ -48,7 +44,7 @@ def _student_version(path):
     for cell in nb.cells:
         if is_test_cell(cell):
             tags = cell.metadata.setdefault("tags", [])
-            tags.extend(tag for tag in CHAPTER_TAGS if tag not in tags)
+            tags.extend(tag for tag in STUDENT_TAGS if tag not in tags)
     nbformat.write(nb, path)
 
 

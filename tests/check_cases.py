@@ -3,10 +3,9 @@
 Each of those files lists its exercises' correct alternatives and known mistakes as data; these helpers run a
 check on one of them (warnings turned into errors) and assert on the outcome.
 """
-import re
 import warnings
 
-PASSED_LINE = re.compile(r"^(\w+): (\d+) checks passed$")
+from dlcourse.conventions import PASSED_LINE
 
 
 def outcome(check, *args, **kwargs):

@@ -1,17 +1,17 @@
 """Helpers shared by the notebook tests: where the notebooks are and how to read their cells."""
-import re
 from pathlib import Path
 
 import nbformat
 
-from dlcourse.release import REPO, chapter_ids, is_test_cell
+from dlcourse.conventions import HIDDEN_TESTS, SOLUTION, is_test_cell
+from dlcourse.conventions import nbgrader_metadata as nbgrader_meta
+from dlcourse.release import REPO, chapter_ids
 
 __all__ = ["REPO", "CHAPTERS", "source_path", "student_path", "read", "nbgrader_meta", "is_test_cell",
            "region_lines"]
 
 CHAPTERS = chapter_ids()
-REGIONS = {"solution": re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S),
-           "hidden": re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)}
+REGIONS = {"solution": SOLUTION, "hidden": HIDDEN_TESTS}
 
 
 def source_path(chapter):
@@ -26,11 +26,7 @@ def read(path):
     return nbformat.read(Path(path), as_version=4)
 
 
-def nbgrader_meta(cell):
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
 def region_lines(cell, *kinds):
     """The distinctive lines (over 25 characters) inside a cell's solution or hidden-test regions."""
-    return [line.strip() for kind in kinds for region in REGIONS[kind].findall(cell.source)
+    return [line.strip() for kind in kinds for region in REGIONS[kind].regions(cell.source)
             for line in region.splitlines() if len(line.strip()) > 25]

@@ -10,12 +10,14 @@ same CSV.
 import csv
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
 from course_notebooks import REPO, read, student_path
 from dlcourse.grading import library
-from dlcourse.grading.course import Course, nbgrader_env
+from dlcourse.grading.course import Course
+from dlcourse.grading.worker import nbgrader_env
 from dlcourse.grading.feedback import leaked_lines
 
 CHAPTER = "02_backprop"
@@ -101,6 +103,19 @@ def test_feedback_explains_failures_and_hides_hidden_tests(graded):
     assert "not valid notebook JSON" in pages["dave"]
 
 
+def test_feedback_is_packed_for_the_platform(graded):
+    """The upload zip holds each student's page under the name of their file in the export (Canvas matches
+    the numbers in it); frank, who sent no notebook of this chapter, has none."""
+    course, export, output = graded
+    assert "upload:" in output and "none for frank" in output
+    with zipfile.ZipFile(course.state / "feedback-upload.zip") as archive:
+        names = sorted(archive.namelist())
+        assert names == sorted(path.name.replace(".ipynb", "-feedback.html") for path in export.iterdir()
+                               if not path.name.startswith("frank"))
+        page = archive.read(next(name for name in names if name.startswith("carol")))
+    assert page == (course.root / "feedback" / "carol" / CHAPTER / f"{CHAPTER}.html").read_bytes()
+
+
 def test_course_lives_outside_the_repository(graded):
     course, _, _ = graded
     assert REPO not in course.root.parents
@@ -115,3 +130,44 @@ def test_plain_nbgrader_commands_work_in_the_course(graded):
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader((course.root / "grades.csv").open()))
     assert sorted(r["student_id"] for r in rows) == ["alice", "bob", "carol", "dave", "erin", "frank"]
+
+
+# ---------------------------------------------------------------------- the pages in a browser, offline
+IMAGES_INSIDE = """() => {
+  const box = document.querySelector('#notebook-container').getBoundingClientRect();
+  return [...document.images].filter(i => i.getBoundingClientRect().right > box.right + 1).map(i => i.src.slice(0, 40));
+}"""
+WIDE_BLOCKS = """() => [...document.querySelectorAll('pre, table, .output_subarea')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'auto')
+  .map(e => e.textContent.slice(0, 60))"""
+
+
+@pytest.mark.parametrize("width", [1280, 420])
+def test_feedback_pages_render_offline_in_chromium(graded, width):
+    """Maths typeset by the page's own MathJax with no network, citations as text, long messages
+    wrapped, figures and tables inside the page, on a desktop and a phone width."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from test_browser import CHROMIUM, CHROMIUM_ARGS
+    course, _, _ = graded
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        for student, message in [("alice", "linear_backward: 21 checks passed"), ("carol", "It looks transposed")]:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            outside, errors = [], []
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+                       else (outside.append(route.request.url), route.abort()))
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto((course.root / "feedback" / student / CHAPTER / f"{CHAPTER}.html").as_uri(), wait_until="load")
+            page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30000)
+            page.evaluate("MathJax.startup.promise")
+            assert page.locator("mjx-container").count() > 20, "maths not typeset"
+            assert page.locator("mjx-merror").count() == 0, "MathJax reports a TeX error"
+            text = page.inner_text("body")
+            assert "{cite}" not in text and "[Rumelhart et al., 1986]" in text and "References" in text
+            assert message in text
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
+            assert page.evaluate(IMAGES_INSIDE) == [], "figures run past the content box"
+            assert page.evaluate(WIDE_BLOCKS) == [], "text is cut at the right edge"
+            assert outside == [] and errors == [], (outside, errors)
+            page.close()
+        browser.close()

@@ -1,18 +1,20 @@
-"""A class of hostile and broken submissions (tests/grading/hostile.py) through the real grading path.
+"""A class of hostile and broken submissions (tests/grading/hostile.py) through the real grading paths.
 
-The whole class is one zip, graded with two jobs in the sandbox: every case must get the grade it
-must get, the rest of the class must be graded normally, and nothing may be lost or leaked.
+The whole class is one zip, graded with two jobs in the sandbox by `python -m dlcourse grade`'s path:
+every case must get the grade it must get, the rest of the class must be graded normally, and
+nothing may be lost or leaked. The representative cases are also graded by plain `nbgrader
+autograde` with the repository's configuration (all of them in `make grading-benchmark`), and must
+get the same grades.
 """
-import json
 import os
 
-import nbformat
 import pytest
 
 from dlcourse.grading.feedback import leaked_lines
 from dlcourse.grading.sandbox import SANDBOX_UID, sandbox_mode
 from dlcourse.grading.settings import Settings
-from grading.hostile import CASES, CHAPTER, SETTINGS, TESTS, grade_cases, snoop_targets
+from grading.hostile import (CASES, CHAPTER, REPRESENTATIVE, SETTINGS, TESTS, grade_cases, grade_cases_plain,
+                             snoop_report, snoop_targets)
 
 CASE = {case.name: case for case in CASES}
 
@@ -81,10 +83,7 @@ def test_feedback_pages_run_no_student_script(graded):
 
 def test_the_sandbox_holds(graded):
     course, _, _ = graded
-    notebook = nbformat.read(course.root / "autograded" / "sandbox_snoop" / CHAPTER / f"{CHAPTER}.ipynb",
-                             as_version=4)
-    text = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", []))
-    report = json.loads(text.split("SNOOP ", 1)[1].splitlines()[0])
+    report = snoop_report(course.root / "autograded" / "sandbox_snoop" / CHAPTER / f"{CHAPTER}.ipynb")
     mib = 2 ** 20
     assert report["limits"] == {"CPU": SETTINGS["cpu_seconds"], "AS": SETTINGS["memory_mb"] * mib,
                                 "FSIZE": SETTINGS["file_size_mb"] * mib, "NPROC": Settings().processes, "CORE": 0}
@@ -95,3 +94,29 @@ def test_the_sandbox_holds(graded):
     if os.geteuid() == 0:
         assert report["uid"] == SANDBOX_UID
     assert not (course.root / "planted.txt").exists()
+
+
+# ---------------------------------------------------------------------- plain nbgrader, the repository's configuration
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    return grade_cases_plain(tmp_path_factory.mktemp("plain"), REPRESENTATIVE)
+
+
+@pytest.mark.parametrize("name", REPRESENTATIVE)
+def test_plain_nbgrader_grades_like_the_grader(graded, plain, name):
+    """The same scores as `python -m dlcourse grade` gave (a folder without a notebook: nbgrader records no
+    submission at all, which its export counts as 0, as the grader's 'missing' row does)."""
+    _, rows, _ = graded
+    graded_scores = tuple(float(rows[name][test]) for test in TESTS)
+    scores = plain[1][name]
+    assert graded_scores == CASE[name].scores
+    assert scores == graded_scores or (scores is None and CASE[name].status == "missing" and not any(graded_scores))
+
+
+def test_plain_nbgrader_runs_the_kernel_in_the_sandbox(plain):
+    course, _, _ = plain
+    report = snoop_report(course / "autograded" / "sandbox_snoop" / CHAPTER / f"{CHAPTER}.ipynb")
+    assert report["limits"]["CPU"] == SETTINGS["cpu_seconds"]
+    if sandbox_mode(SETTINGS.get("sandbox", "auto")) != "bwrap":
+        pytest.skip("bubblewrap is not usable here: only resource limits apply")
+    assert snoop_targets(report) == {}, report

@@ -9,7 +9,8 @@ import nbformat
 import pytest
 from nbformat.notebooknode import from_dict
 
-from course_notebooks import is_test_cell, read, source_path, student_path
+from course_notebooks import CHAPTERS, read, source_path, student_path
+from dlcourse.conventions import grade_id, is_test_cell
 from dlcourse.grading import sandbox
 from dlcourse.grading.collect import collect, safe_student_id
 from dlcourse.grading.course import config_block, grading_edition
@@ -129,11 +130,10 @@ def test_canonical_restores_tests_and_metadata(notebooks):
     nb.cells.insert(0, from_dict({"cell_type": "code", "source": 42, "metadata": {}}))    # malformed
     fixed, repairs = canonical(nb, source, release)
     assert [gid for gid in grade_ids(fixed)] == [gid for gid in grade_ids(release)]
-    order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in fixed.cells]
-    assert [g for g in order if g] == [c.metadata["nbgrader"]["grade_id"] for c in release.cells
-                                       if c.metadata.get("nbgrader", {}).get("grade_id")]
+    order = [grade_id(c) for c in fixed.cells]
+    assert [g for g in order if g] == [grade_id(c) for c in release.cells if grade_id(c)]
     for cell in fixed.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        gid = grade_id(cell)
         if gid and gid.startswith("test_"):
             assert order[order.index(gid) - 1] == gid[len("test_"):]    # right after its exercise
     assert any("dropped 1 malformed" in r for r in repairs) and any("was missing" in r for r in repairs)
@@ -148,8 +148,7 @@ def test_grading_edition_releases_to_the_same_student_version(notebooks):
     for cell in source.cells:
         if "dlcourse.grading.guard" in cell.source:
             clean = read(student_path(CHAPTER)).cells
-            gid = cell.metadata["nbgrader"]["grade_id"]
-            visible = next(c.source for c in clean if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+            visible = next(c.source for c in clean if grade_id(c) == grade_id(cell))
             assert cell.source.split("### END HIDDEN TESTS\n", 1)[1].startswith(visible)
 
 
@@ -157,7 +156,7 @@ def test_a_course_inside_the_repository_is_refused():
     from dlcourse.grading.course import Course, GradingSetupError
     from dlcourse.release import REPO
     with pytest.raises(GradingSetupError, match="inside the repository"):
-        Course(REPO / "solutions" / "my_class", CHAPTER).prepare()
+        Course(REPO / "solutions" / "my_class", CHAPTER).set_up()
     assert not (REPO / "solutions" / "my_class").exists()
 
 
@@ -254,7 +253,7 @@ def test_sandbox_command(tmp_path):
     (cwd / "data.csv").write_text("1,2")
     (cwd / f"{CHAPTER}.ipynb").write_text("{}")
     env = {"HOME": "/tmp", "PATH": "/usr/bin"}
-    limits = sandbox.Limits(cpu_seconds=10, memory_mb=100, file_size_mb=1)
+    limits = Settings(cpu_seconds=10, memory_mb=100, file_size_mb=1)
     command = sandbox.kernel_command(["python", "-m", "k"], "bwrap", limits, str(tmp_path / "private"), str(cwd),
                                      env, drop_to_uid=sandbox.SANDBOX_UID)
     assert command[:2] == ["prlimit", "--cpu=10:15"] and f"--as={100 * 2 ** 20}" in command
@@ -273,16 +272,35 @@ def test_sandbox_command(tmp_path):
     (-11, "segmentation fault"), (139, "segmentation fault"), (152, "CPU time limit of 10 s"), (3, "status 3"),
     (137, "SIGKILL"), (None, "stopped responding")])
 def test_describe_exit(code, words):
-    assert words in sandbox.describe_exit(code, sandbox.Limits(cpu_seconds=10))
+    assert words in sandbox.describe_exit(code, Settings(cpu_seconds=10))
 
 
-def test_config_block_names_the_grading_classes():
+def test_config_block_installs_the_grading_pipeline():
     block = config_block(Settings(cell_timeout=7), EXERCISES)
-    assert "dlcourse.grading.execute.SafeExecute" in block and "c.SafeExecute.timeout = 7" in block
-    assert "dlcourse.grading.feedback.HideHiddenTests" in block and "EvidenceAutoGrades" in block
+    assert "c.SafeExecute.timeout = 7" in block
     namespace = {"c": __import__("traitlets.config", fromlist=["Config"]).Config()}
     exec(block, namespace)
-    assert namespace["c"].SandboxKernelManager.exercises == EXERCISES
+    c = namespace["c"]
+    assert "dlcourse.grading.execute.SafeExecute" in c.Autograde.autograde_preprocessors
+    assert "dlcourse.grading.pipeline.RepairCells" in c.Autograde.sanitize_preprocessors
+    assert "dlcourse.grading.feedback.HideHiddenTests" in c.GenerateFeedback.preprocessors
+    assert c.SandboxKernelManager.exercises == EXERCISES and c.SafeExecute.timeout == 7
+    assert c.EvidenceAutoGrades.record_missing is False
+
+
+def test_the_repository_configuration_installs_the_same_pipeline():
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from course_notebooks import REPO
+    repository = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
+    namespace = {"c": __import__("traitlets.config", fromlist=["Config"]).Config()}
+    exec(config_block(Settings(), EXERCISES), namespace)
+    for section, key in [("Autograde", "sanitize_preprocessors"), ("Autograde", "autograde_preprocessors"),
+                         ("Autograde", "exporter_class"), ("GenerateFeedback", "preprocessors"),
+                         ("GenerateFeedback", "exporter_class"), ("SandboxKernelManager", "mode"),
+                         ("SafeExecute", "timeout")]:
+        assert repository[section][key] == namespace["c"][section][key], (section, key)
+    assert repository.EvidenceAutoGrades.record_missing is True
 
 
 def test_bwrap_probe_is_honest():
@@ -290,3 +308,97 @@ def test_bwrap_probe_is_honest():
     assert mode in ("bwrap", "rlimits")
     if os.path.exists("/usr/bin/bwrap") and mode == "rlimits":
         pytest.skip("bwrap is installed but cannot create namespaces here")
+
+
+def test_the_limits_are_defined_once():
+    """The executor's and the kernel manager's traits default to Settings' values, and the configuration
+    the grader writes sets every limit on the class that applies it."""
+    from dataclasses import fields
+
+    from traitlets.config import Config
+
+    from dlcourse.grading.execute import SafeExecute
+    from dlcourse.grading.settings import DEFAULTS, config_lines
+
+    executor, manager = SafeExecute(), sandbox.SandboxKernelManager()
+    assert executor.timeout == DEFAULTS.cell_timeout and executor.notebook_timeout == DEFAULTS.notebook_timeout
+    assert manager.limits() == Settings() and manager.mode == DEFAULTS.sandbox
+    changed = Settings(**{f.name: (7 if f.type is int else "rlimits") for f in fields(Settings)})
+    config = Config()
+    exec("\n".join(config_lines(changed)), {"c": config})
+    executor, manager = SafeExecute(config=config), sandbox.SandboxKernelManager(config=config)
+    assert manager.limits() == Settings(cpu_seconds=7, memory_mb=7, file_size_mb=7, processes=7, tmp_mb=7)
+    assert manager.mode == "rlimits"
+    assert (executor.timeout, executor.notebook_timeout, executor.interrupt_grace, executor.max_stream_chars,
+            executor.tail_chars, executor.max_rich_outputs, executor.max_rich_chars) == (7,) * 7
+
+
+# ---------------------------------------------------------------------- bad input to the commands
+def _export_with_one_notebook(tmp_path):
+    export = tmp_path / "export"
+    write(export / f"alice_{CHAPTER}.ipynb", b"{}")
+    return export
+
+
+@pytest.mark.parametrize("case, words", [
+    ("unknown chapter", "the chapters are: " + ", ".join(CHAPTERS)),
+    ("mistyped chapter", f"did you mean {CHAPTERS[0]}?"),
+    ("missing zip", "does not exist: give the folder or the zip file"),
+    ("not a zip", "is not a zip file"),
+    ("empty export", "no notebook for"),
+    ("missing roster", "the roster"),
+    ("bad pattern", "is not a regular expression"),
+    ("pattern without student", "has no named group 'student'"),
+    ("jobs", "is not a positive number"),
+    ("course is a file", "exists and is not a folder"),
+    ("negative limit", "--cell-timeout -5 is not positive"),
+])
+def test_bad_input_to_grade_gets_one_sentence_and_leaves_nothing(tmp_path, capsys, case, words):
+    from dlcourse.cli import main
+    export, course, chapter, extra = _export_with_one_notebook(tmp_path), tmp_path / "course", CHAPTERS[0], []
+    if case == "unknown chapter":
+        chapter = "99_no_such_chapter"
+    elif case == "mistyped chapter":
+        chapter = CHAPTERS[0].replace("_", "-", 1)
+    elif case == "missing zip":
+        export = tmp_path / "export.zip"
+    elif case == "not a zip":
+        export = tmp_path / "export.zip"
+        export.write_text("not a zip")
+    elif case == "empty export":
+        export = tmp_path / "empty"
+        export.mkdir()
+    elif case == "course is a file":
+        course.write_text("")
+    extra = {"missing roster": ["--roster", str(tmp_path / "roster.txt")], "bad pattern": ["--pattern", "(["],
+             "pattern without student": ["--pattern", r"s\d+"], "jobs": ["--jobs", "many"],
+             "negative limit": ["--cell-timeout", "-5"]}.get(case, [])
+    before = sorted(tmp_path.rglob("*"))
+    assert main(["grade", chapter, str(export), "--course", str(course), *extra]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("error: ") and err.count("\n") == 1 and words in err, err
+    assert "Traceback" not in out + err
+    assert sorted(tmp_path.rglob("*")) == before, "the command left something behind"
+
+
+def test_bad_input_to_the_other_commands(tmp_path, capsys):
+    from dlcourse.cli import main
+    assert main(["grade-export", CHAPTERS[0], "--course", str(tmp_path)]) == 2
+    assert main(["release", "99_no_such_chapter"]) == 2
+    assert main(["grade-report", "99_no_such_chapter"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3 and all(line.startswith("error: ") for line in err)
+    assert "run `python -m dlcourse grade" in err[0] and "the chapters are" in err[1]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("original, name", [
+    ("alice_1000_5000_02_backprop.ipynb", "alice_1000_5000_02_backprop-feedback.html"),            # Canvas
+    ("alice_LATE_1000_5000_02_backprop (1).ipynb", "alice_LATE_1000_5000_02_backprop (1)-feedback.html"),
+    ("Jane Doe_4711_assignsubmission_file_/Untitled.ipynb",                                          # Moodle
+     "Jane Doe_4711_assignsubmission_file_/Untitled-feedback.html"),
+    ("dave/02_backprop/02_backprop.ipynb", "dave/02_backprop/02_backprop-feedback.html"),          # nbgrader
+])
+def test_upload_names_keep_what_the_platform_matches_on(original, name):
+    from dlcourse.grading.upload import upload_name
+    assert upload_name(original) == name

@@ -2,7 +2,8 @@
 
 import pytest
 
-from dlcourse.release import CHAPTER_TAGS, stale_files
+from dlcourse.conventions import HIDDEN_TESTS, SOLUTION, STUDENT_TAGS
+from dlcourse.release import stale_files
 from course_notebooks import (CHAPTERS, REPO, is_test_cell, nbgrader_meta, read, region_lines, source_path,
                               student_path)
 
@@ -28,14 +29,14 @@ def test_sources_are_stored_without_outputs(chapter):
 def test_sources_carry_no_release_tags(chapter):
     for index, cell in enumerate(read(source_path(chapter)).cells):
         tags = set(cell.metadata.get("tags", []))
-        assert not tags & set(CHAPTER_TAGS), f"cell {index} of solutions/{chapter} is tagged {tags}"
+        assert not tags & set(STUDENT_TAGS), f"cell {index} of solutions/{chapter} is tagged {tags}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_no_solution_or_hidden_test_leaks(chapter):
     source = read(source_path(chapter))
     student_text = "\n".join(cell.source for cell in read(student_path(chapter)).cells)
-    assert "BEGIN SOLUTION" not in student_text and "BEGIN HIDDEN TESTS" not in student_text
+    assert not any(marker in student_text for marker in (*SOLUTION.words(), *HIDDEN_TESTS.words()))
     for cell in source.cells:
         leaked = [line for line in region_lines(cell, "solution", "hidden") if line in student_text]
         assert not leaked, f"solution or hidden-test lines leaked into chapters/{chapter}: {leaked}"
@@ -57,14 +58,14 @@ def test_nbgrader_metadata_is_consistent(chapter):
     for cell in tests + written:
         assert nbgrader_meta(cell).get("points", 0) > 0
     for cell in tests:
-        assert "### BEGIN HIDDEN TESTS" in cell.source, f"{nbgrader_meta(cell)['grade_id']} has no hidden tests"
+        assert HIDDEN_TESTS.begin in cell.source, f"{nbgrader_meta(cell)['grade_id']} has no hidden tests"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_student_test_cells_are_tagged(chapter):
     for cell in read(student_path(chapter)).cells:
         if is_test_cell(cell):
-            assert set(CHAPTER_TAGS) <= set(cell.metadata.get("tags", []))
+            assert set(STUDENT_TAGS) <= set(cell.metadata.get("tags", []))
 
 
 def test_every_chapter_is_in_the_book():

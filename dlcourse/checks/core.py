@@ -23,10 +23,10 @@ import warnings
 
 import numpy as np
 
+from ..conventions import passed_line
 from ..layers import LinearCache
 
-__all__ = ["RTOL", "ATOL", "CheckError", "Checker", "ReferenceCallError", "describe", "unchanged", "success_line",
-           "passed_before"]
+__all__ = ["RTOL", "ATOL", "CheckError", "Checker", "ReferenceCallError", "describe", "unchanged", "passed_before"]
 
 RTOL = 1e-5   # relative to each element: lets float32 arithmetic and other summation orders pass
 ATOL = 1e-6   # relative to the largest expected element: a few float32 ulps of cancellation, e.g. 1 - tanh(a)^2
@@ -91,7 +91,7 @@ class Checker:
     def done(self):
         """Every check passed: say so, and remember the functions that passed (see :func:`passed_before`)."""
         _PASSED.update(self.called)
-        print(success_line(self.name, self.passed))
+        print(passed_line(self.name, self.passed))
 
     def require(self, condition, message):
         __tracebackhide__ = True
@@ -261,11 +261,6 @@ def _identity(function):
 def passed_before(functions):
     """Whether every one of ``functions`` (this very definition) has passed a complete check in this process."""
     return all(_PASSED.get(_identity(function)) is function for function in functions)
-
-
-def success_line(name, passed):
-    """What a check prints when every test passed, e.g. ``linear_backward: 9 checks passed``."""
-    return f"{name}: {passed} checks passed"
 
 
 def _matches(got, wrong):

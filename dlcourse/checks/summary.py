@@ -17,12 +17,12 @@ import re
 import sys
 from pathlib import Path
 
+from ..conventions import ANSWER_PLACEHOLDER, HIDDEN_TESTS, is_test_cell, is_written_answer
 from .core import CheckError
 
 __all__ = ["check_all", "find_notebook"]
 
-_HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
-_UNANSWERED = {"", "YOUR ANSWER HERE"}
+_UNANSWERED = {"", ANSWER_PLACEHOLDER}
 
 
 def find_notebook(chapter):
@@ -88,8 +88,8 @@ def check_all(chapter, namespace=None, full=False):
     rows, details, earned, possible, unanswered = [], [], 0, 0, []
     for cell in _cells(path):
         meta = _nbgrader(cell)
-        if cell.get("cell_type") == "code" and meta.get("grade") and not meta.get("solution"):
-            source = _HIDDEN.sub("", _source(cell))
+        if is_test_cell(cell):
+            source = HIDDEN_TESTS.remove(_source(cell))
             verdict, message = _run(source, namespace)
             points = meta.get("points", 0)
             possible += points
@@ -97,7 +97,7 @@ def check_all(chapter, namespace=None, full=False):
             rows.append((_exercise(source), points, verdict))
             if message and full:
                 details.append(f"{_exercise(source)}:\n{message}")
-        elif cell.get("cell_type") == "markdown" and meta.get("grade") and meta.get("solution"):
+        elif is_written_answer(cell):
             if _source(cell).strip() in _UNANSWERED:
                 unanswered.append(f"{meta.get('grade_id', 'a question')} ({meta.get('points', 0)} points)")
     width = max([len(name) for name, _, _ in rows] + [8])

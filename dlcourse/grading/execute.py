@@ -18,7 +18,6 @@ Book: "Instructor guide", section "Grading a class with nbgrader".
   (:mod:`dlcourse.grading.scoring`) reads them from there.
 """
 import os
-import re
 import signal
 import uuid
 from collections import defaultdict
@@ -27,13 +26,14 @@ from time import monotonic
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Unicode
 
+from ..conventions import PASSED_LINE
 from .sandbox import SandboxKernelManager, describe_exit
+from .settings import trait
 
-__all__ = ["SafeExecute", "PASSED_LINE", "METADATA_KEY", "not_run_output", "error_output"]
+__all__ = ["SafeExecute", "METADATA_KEY", "not_run_output", "error_output"]
 
-PASSED_LINE = re.compile(r"^(\w+): (\d+) checks passed$")
 METADATA_KEY = "dlcourse_grading"
 
 
@@ -49,13 +49,13 @@ def not_run_output(reason):
 class SafeExecute(Execute):
     """nbgrader's ``Execute`` with the limits and failure handling described in the module docstring."""
 
-    notebook_timeout = Integer(300, help="wall-clock limit of the whole notebook (s)").tag(config=True)
-    max_stream_chars = Integer(20_000, help="characters kept of each output stream, per cell").tag(config=True)
-    tail_chars = Integer(2_000, help="characters kept from the end of a truncated stream").tag(config=True)
-    max_rich_outputs = Integer(40, help="figures and results kept per cell").tag(config=True)
-    max_rich_chars = Integer(4_000_000, help="characters of figures and results kept per cell").tag(config=True)
-    interrupt_grace = Integer(10, help="seconds an interrupted cell has to stop before the kernel is killed"
-                              ).tag(config=True)
+    timeout = trait("cell_timeout")
+    notebook_timeout = trait("notebook_timeout")
+    max_stream_chars = trait("max_stream_chars")
+    tail_chars = trait("tail_chars")
+    max_rich_outputs = trait("max_rich_outputs")
+    max_rich_chars = trait("max_rich_chars")
+    interrupt_grace = trait("interrupt_grace")
     run_kernel = Bool(True, help="False: run nothing, every code cell gets a 'not run' error").tag(config=True)
     not_run_reason = Unicode("the submission could not be run", help="the reason given when run_kernel=False"
                              ).tag(config=True)
@@ -69,14 +69,18 @@ class SafeExecute(Execute):
 
     # ------------------------------------------------------------------ the notebook
     def preprocess(self, nb, resources=None, km=None):
+        """Run ``nb``; its grading metadata (set by the grader, not the student) may give the chapter's
+        exercises (for the tripwire) and a reason not to run it at all."""
+        state = nb.metadata.setdefault(METADATA_KEY, {})
+        self._exercises = list(state.get("exercises", []))
         self._deadline = monotonic() + self.notebook_timeout
         self._stopped = None
         self._events = []
-        if not self.run_kernel:
-            self._stopped = self.not_run_reason
+        if not self.run_kernel or state.get("not_run"):
+            self._stopped = state.get("not_run") or self.not_run_reason
             for cell in nb.cells:
                 self.preprocess_cell(cell, resources, 0)
-            nb.metadata[METADATA_KEY] = {"events": []}
+            state["events"] = []
             return nb, resources
         try:
             nb, resources = super().preprocess(nb, resources, km)
@@ -87,8 +91,14 @@ class SafeExecute(Execute):
             for cell in nb.cells:
                 if cell.cell_type == "code" and METADATA_KEY not in cell.metadata:
                     self._mark_not_run(cell, reason)
-        nb.metadata[METADATA_KEY] = {"events": self._events}
+        nb.metadata[METADATA_KEY]["events"] = self._events
         return nb, resources
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        if isinstance(km, SandboxKernelManager):
+            km.exercises = sorted(set(km.exercises) | set(self._exercises))
+        return km
 
     def _get_timeout(self, cell):
         remaining = int(self._deadline - monotonic())

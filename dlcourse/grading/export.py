@@ -17,8 +17,8 @@ import json
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from ..release import is_test_cell
-from .runner import REFERENCE_STUDENT
+from ..conventions import grade_id, is_test_cell, nbgrader_metadata
+from .course import REFERENCE_STUDENT
 
 __all__ = ["rows", "write_csv", "columns"]
 
@@ -32,9 +32,8 @@ def columns(course):
     source = nbformat.read(course.source, as_version=4)
     tests, written = [], []
     for cell in source.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            (tests if is_test_cell(cell) else written).append(meta["grade_id"])
+        if nbgrader_metadata(cell).get("grade"):
+            (tests if is_test_cell(cell) else written).append(grade_id(cell))
     return tests, written
 
 

@@ -4,7 +4,7 @@ Book: "Instructor guide", section "Grading a class with nbgrader".
 
 ``nbgrader generate_feedback`` renders the autograded notebook, in which nbgrader has restored the
 hidden tests: by default the feedback shows their source. :class:`HideHiddenTests` (added to the
-feedback preprocessors) removes every ``### BEGIN HIDDEN TESTS`` region from the cells, replaces the
+feedback preprocessors) removes every hidden-test region from the cells, replaces the
 traceback of a failed test by its last line (the check's message, which says what is wrong), and
 redacts any hidden test line that got into an output anyway (a notebook can print ``In[...]``). It
 also drops the grader's own report cell, and sanitises the student's HTML (markdown cells, HTML
@@ -17,14 +17,14 @@ import re
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
-from ..release import is_test_cell
+from ..conventions import HIDDEN_TESTS, is_test_cell
 from .execute import METADATA_KEY
 
 __all__ = ["HideHiddenTests", "hidden_lines", "leaked_lines", "REPORT_TAG", "REDACTED"]
 
 REPORT_TAG = "dlcourse-grading-report"
 REDACTED = "[hidden test]"
-BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+BEGIN, END = HIDDEN_TESTS.words()          # nbgrader finds these words anywhere in a line
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 

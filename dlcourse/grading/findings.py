@@ -10,7 +10,7 @@ import json
 
 import nbformat
 
-from ..release import is_test_cell
+from ..conventions import grade_id, is_test_cell
 from .execute import METADATA_KEY
 from .feedback import REPORT_TAG
 from .guard import REPORT_PREFIX
@@ -42,7 +42,7 @@ def inspect_graded(course, workdir, student):
             continue
         if not is_test_cell(cell):
             continue
-        gid = cell.metadata["nbgrader"]["grade_id"]
+        gid = grade_id(cell)
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error" and output.get("ename") == "GradingIntegrityError":
                 evalue = output.get("evalue", "")

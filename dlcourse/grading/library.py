@@ -35,15 +35,15 @@ import copy
 import importlib.util
 import inspect
 import io
-import re
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from ..release import REPO, is_test_cell
-from .notebooks import defined_functions, grade_id
+from ..conventions import HIDDEN_TESTS, SOLUTION, grade_id, is_exercise_cell, is_test_cell
+from ..release import REPO
+from .notebooks import defined_functions
 
 __all__ = ["Entry", "Chapter", "mistake", "correct", "load", "chapters_with_library", "notebook_namespace",
            "run_entry", "verdict", "submission", "LIBRARY"]
@@ -105,8 +105,7 @@ def load(chapter):
 
 # ---------------------------------------------------------------------- the chapter's notebook
 def _clean(source):
-    return "\n".join(line for line in source.splitlines() if "### BEGIN SOLUTION" not in line
-                     and "### END SOLUTION" not in line)
+    return "\n".join(line for line in source.splitlines() if not any(marker in line for marker in SOLUTION))
 
 
 def _replace_function(source, name, replacement):
@@ -124,8 +123,7 @@ class Chapter:
         root = Path(solutions or REPO / "solutions")
         self.chapter = chapter
         self.source = nbformat.read(root / chapter / f"{chapter}.ipynb", as_version=4)
-        self.solution_cells = {grade_id(c): c for c in self.source.cells
-                               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+        self.solution_cells = {grade_id(c): c for c in self.source.cells if is_exercise_cell(c)}
         self.tests = [c for c in self.source.cells if is_test_cell(c)]
 
     def cell_of(self, exercise):
@@ -167,12 +165,12 @@ def notebook_namespace(chapter, code):
 
 
 def _visible(source):
-    return re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", "", source, flags=re.S)
+    return HIDDEN_TESTS.remove(source)
 
 
 def _hidden(source):
     """The hidden part of a test cell (what runs after its visible part when graded)."""
-    return "\n".join(re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", source, flags=re.S))
+    return "\n".join(HIDDEN_TESTS.regions(source))
 
 
 def _run(source, namespace):

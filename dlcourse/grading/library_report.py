@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 
 from .library import Chapter, chapters_with_library, load, run_entry, submission, verdict
-from .notebooks import grade_id
+from ..conventions import grade_id
 
 __all__ = ["evaluate", "report", "main"]
 
@@ -35,12 +35,12 @@ def _evaluate_with_nbgrader(chapter, entries, course_dir, jobs, solutions, log):
     from .collect import collect
     from .course import Course
     from .export import write_csv
-    from .runner import grade_class
+    from .runner import grade_class, prepare
 
     with contextlib.ExitStack() as stack:
         root = Path(course_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="library-")))
         course = Course(root / "course", chapter.chapter, solutions=solutions)
-        course.prepare(log=log)
+        prepare(course, log=log)
         release = nbformat.read(course.release, as_version=4)
         export = root / "export"
         export.mkdir(exist_ok=True)

@@ -29,13 +29,13 @@ from pathlib import Path
 import nbformat
 from nbformat.notebooknode import from_dict
 
-from ..release import is_test_cell
+from ..conventions import HIDDEN_TESTS, grade_id, is_exercise_cell, is_test_cell
 from .execute import METADATA_KEY
 from .feedback import REPORT_TAG
 from .scan import as_python
 
-__all__ = ["read_submission", "canonical", "grade_id", "grade_ids", "defined_functions", "REPORT_SOURCE",
-           "MAX_BYTES"]
+__all__ = ["read_submission", "canonical", "placeholder", "grade_ids", "defined_functions", "exercise_names",
+           "REPORT_SOURCE", "MAX_BYTES"]
 
 MAX_BYTES = 50 * 1024 * 1024
 REPORT_SOURCE = '__import__("dlcourse.grading.guard", fromlist=["report"]).report()'
@@ -73,12 +73,6 @@ def read_submission(path):
     return nb, None, notes
 
 
-def grade_id(cell):
-    """The cell's nbgrader grade id, or None (also when its nbgrader metadata is not a dict)."""
-    meta = cell.metadata.get("nbgrader")
-    return meta.get("grade_id") if isinstance(meta, dict) else None
-
-
 def grade_ids(nb):
     """grade_id -> cell for the cells of ``nb`` that carry one (in order of first appearance; the last
     copy wins)."""
@@ -92,6 +86,19 @@ def defined_functions(source):
     except SyntaxError:
         return set(re.findall(r"^def\s+(\w+)\s*\(", source, flags=re.M))
     return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def exercise_names(nb):
+    """The functions students write: those defined in the exercise cells of the source ``nb``."""
+    return sorted(set().union(*(defined_functions(cell.source) for cell in nb.cells if is_exercise_cell(cell))))
+
+
+def placeholder(release, reason):
+    """The student version (stubs only) with a note at the top: what a file that cannot be read is graded as."""
+    nb = copy.deepcopy(release)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"**Note from the grader:** {reason}. This is the empty "
+                                                     "student version, graded without running it."))
+    return nb
 
 
 def _fresh_cell(raw):
@@ -131,7 +138,8 @@ def _fresh_cell(raw):
 
 def _without_guard(source):
     """A grading-edition test cell without its hidden guard region: the repository's source cell."""
-    return re.sub(r"### BEGIN HIDDEN TESTS\n[^\n]*dlcourse\.grading\.guard[^\n]*\n### END HIDDEN TESTS\n", "", source)
+    guard = next((line for line in source.splitlines() if "dlcourse.grading.guard" in line), None)
+    return source.replace(HIDDEN_TESTS.wrap(guard), "") if guard else source
 
 
 def _official(cell):
@@ -230,8 +238,7 @@ def canonical(nb, source, release):
 
     for gid in tests:
         index = source_order.index(gid)
-        exercises = [g for g in source_order[:index] if source_cells[g].metadata["nbgrader"].get("solution")
-                     and source_cells[g].cell_type == "code"]
+        exercises = [g for g in source_order[:index] if is_exercise_cell(source_cells[g])]
         at = after_last(exercises[-1]) if exercises else None
         found = copies[gid]
         if not found:
@@ -247,6 +254,8 @@ def canonical(nb, source, release):
     cells.append(nbformat.v4.new_code_cell(REPORT_SOURCE, metadata={"tags": [REPORT_TAG]}))
     for index, cell in enumerate(cells):
         cell["id"] = f"cell-{index:04d}"
-    result = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(source.metadata))
+    metadata = copy.deepcopy(source.metadata)
+    metadata[METADATA_KEY] = {"exercises": exercise_names(source)}     # for the tripwire in the grading kernel
+    result = nbformat.v4.new_notebook(cells=cells, metadata=metadata)
     nbformat.validate(result)
     return result, repairs

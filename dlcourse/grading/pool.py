@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from .course import nbgrader_env
+from .worker import nbgrader_env
 
 __all__ = ["WorkerPool"]
 

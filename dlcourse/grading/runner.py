@@ -25,17 +25,15 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from ..release import is_test_cell
-from .course import GradingSetupError, nbgrader_env
+from .course import REFERENCE_STUDENT, GradingSetupError
 from .feedback import leaked_lines
 from .findings import inspect_graded, static_flags
-from .notebooks import canonical, read_submission
+from .notebooks import canonical, placeholder, read_submission
 from .pool import WorkerPool
-from .scoring import passed_lines
+from .scoring import evidence_of
+from .worker import nbgrader_env
 
-__all__ = ["Result", "grade_class", "grade_notebook", "reference_run", "merge", "REFERENCE_STUDENT"]
-
-REFERENCE_STUDENT = "_reference"
+__all__ = ["Result", "prepare", "grade_class", "grade_notebook", "reference_run", "merge"]
 
 
 @dataclass
@@ -64,8 +62,8 @@ def _workdir(course, student, nb, log=b""):
     shutil.copy(course.template, workdir / "gradebook.db")
     if course.evidence_file.exists():
         shutil.copy(course.evidence_file, workdir / "grading" / course.chapter)
-    shutil.copytree(course.source.parent, workdir / "solutions" / course.chapter,
-                    ignore=shutil.ignore_patterns("*.ipynb"))
+    shutil.copytree(course.source.parent, workdir / "solutions" / course.chapter)
+    shutil.copytree(course.release.parent, workdir / "chapters" / course.chapter)
     nbformat.write(nb, submitted / f"{course.chapter}.ipynb")
     if log:
         (workdir / "worker.log").write_bytes(log)
@@ -207,14 +205,6 @@ def write_feedback(course, students, jobs=1, log=print):
 
 
 # ---------------------------------------------------------------------- whole runs
-def _placeholder(course, reason):
-    """The student version (stubs only) with a note at the top: what an unreadable file is graded as."""
-    nb = nbformat.read(course.release, as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"**Note from the grader:** {reason}. This is the empty "
-                                                     "student version, graded without running it."))
-    return nb
-
-
 def reference_run(course, log=print):
     """Grade the instructor's solution like a submission; it must get full marks.
 
@@ -231,22 +221,25 @@ def reference_run(course, log=print):
                       | {flag for flag in result.flags if flag.startswith("reference call") and "(recorded)" in flag})
     result.flags = [flag for flag in result.flags if flag not in baseline]
     path = Path(result.workdir) / "autograded" / REFERENCE_STUDENT / course.chapter / f"{course.chapter}.ipynb"
-    graded = nbformat.read(path, as_version=4)
-    evidence, failures = {}, []
-    for cell in graded.cells:
-        if is_test_cell(cell):
-            gid = cell.metadata["nbgrader"]["grade_id"]
-            evidence[gid] = passed_lines(cell)
-            errors = [f"{o.get('ename')}: {o.get('evalue')}" for o in cell.outputs if o.get("output_type") == "error"]
-            if errors or not evidence[gid]:
-                failures.append(f"{gid}: {'; '.join(errors) or 'printed no success line'}")
+    evidence, failures = evidence_of(nbformat.read(path, as_version=4))
     if failures or result.flags:
         raise GradingSetupError(f"the instructor's solution of {course.chapter} does not pass its own tests "
-                                f"under the grader: {failures + result.flags} (see {result.workdir})")
+                                f"under the grader: {'; '.join(failures + result.flags)}")
     log(f"reference run: {course.chapter} solution passes all {len(evidence)} test cells "
         f"in {result.seconds:.1f} s" + (f"; allowed flags: {baseline}" if baseline else ""))
     shutil.rmtree(result.workdir, ignore_errors=True)
     return evidence, baseline
+
+
+def prepare(course, log=print):
+    """Make ``course`` ready to grade: set it up and, when that changed it, grade the instructor's solution.
+
+    True when the course was (re)made.
+    """
+    if not course.set_up(log=log):
+        return False
+    course.record_reference(*reference_run(course, log=log))
+    return True
 
 
 def _previous(course, student, sha, stamp):
@@ -261,7 +254,7 @@ def _previous(course, student, sha, stamp):
 
 def grade_class(course, submissions, jobs=1, force=False, log=print):
     """Grade ``submissions`` (from :func:`~dlcourse.grading.collect.collect`); returns the results."""
-    course.prepare(log=log)
+    prepare(course, log=log)
     source = nbformat.read(course.source, as_version=4)
     release = nbformat.read(course.release, as_version=4)
     stamp = course.stamp()
@@ -286,7 +279,7 @@ def grade_class(course, submissions, jobs=1, force=False, log=print):
         if nb is None:
             item.status = "missing" if not submission.path else "unreadable"
             item.notes.append(problem)
-            nb, _ = canonical(_placeholder(course, problem), source, release)
+            nb, _ = canonical(placeholder(release, problem), source, release)
             todo.append((item, nb, problem))
             continue
         nb, repairs = canonical(nb, source, release)

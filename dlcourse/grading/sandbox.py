@@ -29,32 +29,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import CaselessStrEnum, Integer, List, Unicode
+from traitlets import CaselessStrEnum, List, Unicode
 
-__all__ = ["SandboxKernelManager", "Limits", "sandbox_mode", "kernel_command", "describe_exit",
-           "SANDBOX_UID"]
+from .settings import DEFAULTS, MB, SANDBOX_MODES, Settings, help_of, trait
+
+__all__ = ["SandboxKernelManager", "sandbox_mode", "kernel_command", "describe_exit", "SANDBOX_UID"]
 
 SANDBOX_UID = 65534          # "nobody" on Debian; the kernel runs as this user when the grader is root
-MB = 1024 * 1024
-
-
-class Limits:
-    """Per-kernel resource limits (see ``prlimit(1)``); the defaults suit a <= 20 s chapter."""
-
-    def __init__(self, cpu_seconds=300, memory_mb=4096, file_size_mb=64, processes=512, tmp_mb=256):
-        self.cpu_seconds = int(cpu_seconds)
-        self.memory_mb = int(memory_mb)
-        self.file_size_mb = int(file_size_mb)
-        self.processes = int(processes)
-        self.tmp_mb = int(tmp_mb)
-
-    def prlimit_args(self):
-        """``prlimit`` options: soft limits, and hard limits the kernel cannot raise."""
-        return [f"--cpu={self.cpu_seconds}:{self.cpu_seconds + 5}",
-                f"--as={self.memory_mb * MB}",
-                f"--fsize={self.file_size_mb * MB}",
-                f"--nproc={self.processes}",
-                "--core=0", "--"]
 
 
 @lru_cache(maxsize=None)
@@ -126,7 +107,7 @@ def _bind_args(paths, flag):
 def kernel_command(kernel_argv, mode, limits, private_dir, cwd, env, drop_to_uid=None):
     """The full command line of a sandboxed kernel (a pure function, so it can be tested).
 
-    ``kernel_argv``: the kernel itself; ``private_dir``: the directory with the connection file
+    ``kernel_argv``: the kernel itself; ``limits``: :class:`~dlcourse.grading.settings.Settings`; ``private_dir``: the directory with the connection file
     and IPC sockets; ``cwd``: the notebook's directory, whose files the kernel sees as a private
     writable copy; ``env``: the kernel's entire environment.
     """
@@ -187,19 +168,20 @@ def describe_exit(returncode, limits=None):
 class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager that starts ``python -m dlcourse.grading.kernel`` inside the sandbox."""
 
-    mode = CaselessStrEnum(["auto", "bwrap", "rlimits", "off"], default_value="auto",
-                           help="bwrap: full sandbox; rlimits: limits only; auto: bwrap if it works").tag(config=True)
-    cpu_seconds = Integer(300, help="CPU time limit of the kernel process (s)").tag(config=True)
-    memory_mb = Integer(4096, help="address-space limit of the kernel (MB)").tag(config=True)
-    file_size_mb = Integer(64, help="largest file the kernel may write (MB)").tag(config=True)
-    processes = Integer(512, help="processes and threads of the sandbox user").tag(config=True)
-    tmp_mb = Integer(256, help="size of the kernel's private /tmp and working directory (MB)").tag(config=True)
+    mode = CaselessStrEnum(SANDBOX_MODES, default_value=DEFAULTS.sandbox, help=help_of("sandbox")).tag(config=True)
+    cpu_seconds = trait("cpu_seconds")
+    memory_mb = trait("memory_mb")
+    file_size_mb = trait("file_size_mb")
+    processes = trait("processes")
+    tmp_mb = trait("tmp_mb")
     exercises = List(Unicode(), help="exercise function names, for the reference-call tripwire").tag(config=True)
     private_root = Unicode("", help="where per-kernel private directories are made (default: system temp)"
                            ).tag(config=True)
 
     def limits(self):
-        return Limits(self.cpu_seconds, self.memory_mb, self.file_size_mb, self.processes, self.tmp_mb)
+        """The kernel's limits as :class:`~dlcourse.grading.settings.Settings`."""
+        return Settings(cpu_seconds=self.cpu_seconds, memory_mb=self.memory_mb, file_size_mb=self.file_size_mb,
+                        processes=self.processes, tmp_mb=self.tmp_mb)
 
     async def _async_pre_start_kernel(self, **kw):
         self._effective_mode = sandbox_mode(self.mode)

@@ -25,7 +25,13 @@ import sys
 import time
 import traceback
 
-__all__ = ["grade", "feedback", "assign", "preload", "serve", "main"]
+__all__ = ["grade", "feedback", "assign", "preload", "serve", "main", "nbgrader_env"]
+
+
+def nbgrader_env():
+    """The environment for nbgrader subprocesses: this Python's bin first (nbgrader runs ``alembic``)."""
+    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    return {**os.environ, "PATH": path, "PYTHONWARNINGS": "ignore"}
 
 
 def preload():

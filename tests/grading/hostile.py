@@ -5,13 +5,18 @@ The fixture chapter (``solutions/00_grading_fixture``) has two exercises, ``line
 graded by hand). A case builds the file a student uploads from the fixture's student version and
 states the two autograded scores it must get, the status, and words that must appear in the flags
 (for the instructor) and in the notes (what happened). :func:`grade_cases` grades them all as one
-class; used by tests/test_grading_hostile.py and by benchmarks/grading.py, which writes the table of
-expected and observed grades for the guide.
+class through ``python -m dlcourse grade``'s path; :func:`grade_cases_plain` grades them (or the
+:data:`REPRESENTATIVE` few) with plain ``nbgrader autograde`` and the repository's configuration, the
+way a course on JupyterHub grades. Used by tests/test_grading_hostile.py and by
+benchmarks/grading.py, which writes the table of expected and observed grades for the guide.
 """
 import copy
 import csv
 import json
 import random
+import shutil
+import subprocess
+import sys
 import time
 import zipfile
 from dataclasses import dataclass
@@ -22,13 +27,15 @@ import nbformat
 from dlcourse.grading.collect import collect
 from dlcourse.grading.course import Course
 from dlcourse.grading.export import write_csv
+from dlcourse.conventions import grade_id
 from dlcourse.grading.library import Chapter
-from dlcourse.grading.notebooks import grade_id
-from dlcourse.grading.runner import grade_class
-from dlcourse.grading.settings import Settings
+from dlcourse.grading.runner import grade_class, prepare
+from dlcourse.grading.settings import Settings, config_lines
+from dlcourse.grading.worker import nbgrader_env
 from dlcourse.release import REPO
 
-__all__ = ["CHAPTER", "SOLUTIONS", "TESTS", "Case", "CASES", "SETTINGS", "snoop_targets", "grade_cases"]
+__all__ = ["CHAPTER", "SOLUTIONS", "TESTS", "Case", "CASES", "SETTINGS", "REPRESENTATIVE", "snoop_targets",
+           "grade_cases", "grade_cases_plain", "snoop_report"]
 
 CHAPTER = "00_grading_fixture"
 SOLUTIONS = Path(__file__).parent / "solutions"
@@ -354,7 +361,7 @@ def grade_cases(root, log=lambda message: None):
     student, :class:`~dlcourse.grading.runner.Result` by student, seconds grading took).
     """
     course = Course(root / "course", CHAPTER, solutions=SOLUTIONS, settings=Settings(**SETTINGS))
-    course.prepare(log=log)
+    prepare(course, log=log)
     release = nbformat.read(course.release, as_version=4)
     extracted = course.state / "inbox" / "extracted"
     context = {"gradebook": str(course.root / "gradebook.db"), "submissions": str(extracted),
@@ -375,3 +382,70 @@ def grade_cases(root, log=lambda message: None):
     with open(write_csv(course)) as file:
         rows = {row["student"]: row for row in csv.DictReader(file)}
     return course, rows, {result.student: result for result in results}, seconds
+
+
+# the cases `make test` also grades through plain nbgrader (the grading benchmark grades them all): one of
+# each kind, with the cell-metadata edits and the snooping into the instructor's files that plain
+# nbgrader used to reward
+REPRESENTATIVE = ("correct", "partly", "empty", "truncated", "missing", "infinite_loop", "test_deleted_wrong",
+                  "metadata_edited_wrong", "metadata_stripped_wrong", "cheat_reference", "cheat_transformer",
+                  "sandbox_snoop")
+
+PLAIN_CONFIG = """c = get_config()  # noqa: F821
+load_subconfig({repository!r})      # the repository's configuration: the grader's pieces and limits
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+"""
+
+
+def _nbgrader(course, *args):
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"], cwd=course,
+                            env=nbgrader_env(), capture_output=True, text=True)
+    return result
+
+
+def grade_cases_plain(root, names=None):
+    """Grade the cases ``names`` (default: all) with ``nbgrader autograde`` in an ordinary nbgrader course
+    whose configuration loads the repository's. Returns (course folder, {case: (score, score)}, seconds)."""
+    course = root / "plain"
+    shutil.copytree(SOLUTIONS / CHAPTER, course / "source" / CHAPTER)
+    (course / "nbgrader_config.py").write_text(
+        PLAIN_CONFIG.format(repository=str(REPO / "nbgrader_config.py"), root=str(course))
+        + "\n".join(config_lines(Settings(**SETTINGS))) + "\n")
+    result = _nbgrader(course, "generate_assignment", CHAPTER, "--force")
+    assert result.returncode == 0, result.stderr
+    release = nbformat.read(course / "release" / CHAPTER / f"{CHAPTER}.ipynb", as_version=4)
+    submitted = course / "submitted"
+    context = {"gradebook": str(course / "gradebook.db"), "submissions": str(submitted),
+               "classmate": str(submitted / "correct" / CHAPTER / f"{CHAPTER}.ipynb"),
+               "solutions": str(REPO / "solutions" / "02_backprop" / "02_backprop.ipynb"), "course": str(course)}
+    cases = [case for case in CASES if names is None or case.name in names]
+    for case in cases:
+        folder = submitted / case.name / CHAPTER
+        folder.mkdir(parents=True)
+        if case.build is None:
+            (folder / "README.txt").write_text("my notebook is on my other laptop")
+        else:
+            (folder / f"{CHAPTER}.ipynb").write_bytes(case.build(release, context))
+    started = time.perf_counter()
+    _nbgrader(course, "autograde", CHAPTER, "--force")     # nbgrader's exit status is 1 when one student fails
+    seconds = time.perf_counter() - started
+    scores = {}
+    from nbgrader.api import Gradebook, MissingEntry
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for case in cases:
+            try:
+                notebook = gradebook.find_submission_notebook(CHAPTER, CHAPTER, case.name)
+                grades = {grade.name: grade.score for grade in notebook.grades}
+                scores[case.name] = tuple(float(grades[test]) for test in TESTS)
+            except MissingEntry:
+                scores[case.name] = None                    # nbgrader graded nothing for this student
+    return course, scores, seconds
+
+
+def snoop_report(autograded):
+    """What the 'sandbox_snoop' case could do, from its autograded notebook."""
+    notebook = nbformat.read(autograded, as_version=4)
+    text = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", []))
+    return json.loads(text.split("SNOOP ", 1)[1].splitlines()[0])
