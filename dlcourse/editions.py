@@ -18,6 +18,7 @@ from .release import REPO, chapter_ids, is_claim_cell
 __all__ = ["write_instructor_source"]
 
 COPIED = ["_toc.yml", "references.bib", "_ext", "_static"]
+MODEL_ANSWER_CLASS = "dlcourse-model-answer"
 
 
 def _fold(nb):
@@ -28,7 +29,7 @@ def _fold(nb):
             if "hide-input" not in tags:
                 tags.append("hide-input")
         elif cell.cell_type == "markdown" and meta.get("solution"):
-            cell.source = "**Model answer.** " + cell.source
+            cell.source = f"::::{{container}} {MODEL_ANSWER_CLASS}\n**Model answer.** {cell.source}\n::::"
     return nb
 
 
