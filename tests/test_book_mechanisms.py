@@ -28,6 +28,7 @@ import pytest
 
 import page_rules
 from course_notebooks import REPO
+from dlcourse.editions import model_answer
 
 HUB = "https://hub.example.edu"
 REPOSITORY = "https://github.com/example-course/dl-course"
@@ -63,6 +64,9 @@ def chapter_notebook():
         md("YOUR ANSWER HERE", metadata={"nbgrader": {
             "grade": True, "solution": True, "grade_id": "written_why", "locked": False, "points": 2}}),
         md(f"Text after the question.\n\n$$\n{wide_maths}\n$$\n\n| a | b |\n|---|---|\n| {'x' * 200} | y |"),
+        md("### Question 2: why not triple? (1 point)\n\nSay why not."),     # as the instructor edition shows it
+        md(model_answer("Because two is enough.\n\nA second paragraph of the answer.")),
+        md("Text after the model answer."),
     ]
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -105,10 +109,10 @@ def html(book):
     return (book / f"{PAGE}.html").read_text()
 
 
-def section(html, kind):
-    match = re.search(rf'<section class="dlcourse-task dlcourse-{kind}" id="[^"]+">(.*?)</section>', html, re.S)
-    assert match, f"the {kind} is framed"
-    return match.group(1)
+def section(html, kind, number=0):
+    found = re.findall(rf'<section class="dlcourse-task dlcourse-{kind}" id="[^"]+">(.*?)</section>', html, re.S)
+    assert len(found) > number, f"the {kind} is framed"
+    return found[number]
 
 
 def test_an_exercise_is_framed_from_its_heading_through_its_test_cell(html):
@@ -129,6 +133,14 @@ def test_a_question_is_framed_through_its_answer_and_the_placeholder_is_a_note(h
     assert body.rstrip().endswith('your instructor grades it.</em></p>')
     assert "Text after the question" not in body and "Text after the question" in question
     assert "YOUR ANSWER HERE" not in html
+
+
+def test_a_question_of_the_instructor_edition_is_framed_through_its_model_answer(html):
+    question = section(html, "question", 1)
+    body, after = re.match(r'\s*<h3>.*?</h3>\s*<div class="dlcourse-task-body docutils container">(.*)</div>\s*'
+                           r'(<p>Text after the model answer.*)', question, re.S).groups()
+    assert "Say why not." in body and "Model answer." in body and "A second paragraph" in body
+    assert "Text after the model answer" not in body
 
 
 def test_the_chapter_links_the_download_and_the_hub_launches_it(book, html):
