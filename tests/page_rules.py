@@ -9,8 +9,8 @@ The rules (authoring.md, "Figures and code that readers see"; issue 13):
 
 - visible code (code cells not folded by ``hide-input``, and code blocks in the text) is at most
   ``MAX_CODE_SHARE`` of the article's height, and no visible code block is longer than ``MAX_CODE_LINES``;
-- no code or output block is cut at the right edge: its content fits, wraps, or scrolls inside its own box,
-  and the box stays inside the text column;
+- no code or output block is cut at the right edge: printed output wraps, code fits or scrolls inside its
+  own box, and every box stays inside the text column;
 - every figure's smallest text, as recorded by ``plotting.book_style()`` in the PNG (tEXt chunk
   ``dlcourse-min-font-px``) and scaled by the image's rendered / natural width, is at least ``MIN_TEXT_PX``;
 - at a 390 px viewport the page is no wider than the screen;
@@ -55,10 +55,11 @@ _MEASURE_JS = """() => {
     const r = pre.getBoundingClientRect();
     if (r.width === 0) continue;
     const overflow = getComputedStyle(pre).overflowX;
-    const scrolls = overflow === 'auto' || overflow === 'scroll';
-    const hidden = pre.scrollWidth > pre.clientWidth + 1 && !scrolls;
-    const outside = r.right > box.right + 1;
-    if (hidden || outside) cut.push(pre.innerText.split('\\n')[0].slice(0, 60));
+    const wide = pre.scrollWidth > pre.clientWidth + 1;
+    // code may scroll inside its box; printed output wraps, so no line of it hides behind a scroll bar
+    const output = pre.closest('div.cell_output') !== null;
+    const hidden = wide && (output || !(overflow === 'auto' || overflow === 'scroll'));
+    if (hidden || r.right > box.right + 1) cut.push(pre.innerText.split('\\n')[0].slice(0, 60));
   }
   const figures = [...article.querySelectorAll('div.cell_output img')].map(img => ({
     src: img.getAttribute('src'), rendered: img.getBoundingClientRect().width, natural: img.naturalWidth}));
