@@ -204,3 +204,26 @@ def test_folded_code_is_not_counted(measurement):
     measured, _ = measurement
     assert all(block["first"] != "# folded" for block in measured.code_blocks), "the hide-input cell is folded"
     assert measured.tallest_code == 30
+
+
+def task_frames():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("task_frames", REPO / "_ext" / "task_frames.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_task_without_its_test_cell_is_a_warning_and_stays_unframed(caplog):
+    """-W (make book) turns the warning into a failed build; the section is left as it was."""
+    from docutils import nodes
+    frames = task_frames()
+    cell = nodes.container(nb_element="cell_code", cell_metadata={"nbgrader": {"grade": False, "solution": True}})
+    section = nodes.section("", nodes.title("", "Exercise 3: no test (2 points)"), nodes.paragraph("", "Do it."), cell)
+    with caplog.at_level("WARNING"):
+        frames._frame(section, "exercise")
+    assert "'Exercise 3: no test (2 points)' has no test cell before the next heading" in caplog.text
+    assert [type(child) for child in section.children] == [nodes.title, nodes.paragraph, nodes.container]
+    assert "dlcourse-task" not in section["classes"]
+    assert frames.TASK_HEADING.match("Question 12: the cost of a step (1.5 points)")
+    assert not frames.TASK_HEADING.match("Exercises and questions")
