@@ -9,8 +9,8 @@ The rules (authoring.md, "Figures and code that readers see"; issue 13):
 
 - visible code (code cells not folded by ``hide-input``, and code blocks in the text) is at most
   ``MAX_CODE_SHARE`` of the article's height, and no visible code block is longer than ``MAX_CODE_LINES``;
-- no code or output block is cut at the right edge: printed output wraps, code fits or scrolls inside its
-  own box, and every box stays inside the text column;
+- nothing is cut at the right edge of the text column: printed output wraps, code fits or scrolls inside
+  its own box, and wide maths and tables scroll inside theirs;
 - every figure's smallest text, as recorded by ``plotting.book_style()`` in the PNG (tEXt chunk
   ``dlcourse-min-font-px``) and scaled by the image's rendered / natural width, is at least ``MIN_TEXT_PX``;
 - at a 390 px viewport the page is no wider than the screen;
@@ -61,6 +61,21 @@ _MEASURE_JS = """() => {
     const hidden = wide && (output || !(overflow === 'auto' || overflow === 'scroll'));
     if (hidden || r.right > box.right + 1) cut.push(pre.innerText.split('\\n')[0].slice(0, 60));
   }
+  // anything else sticking out of the text column (wide maths, a table, a long word) is cut unless it scrolls
+  const inScroller = el => {
+    for (let p = el.parentElement; p && p !== article; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === 'auto' || o === 'scroll') return true;
+    }
+    return false;
+  };
+  for (const el of article.querySelectorAll('p, li, div.math, mjx-container[display="true"], table, h1, h2, h3, h4')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || inScroller(el) || folded(el)) continue;
+    const scrolls = ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+    if (r.right > box.right + 1 || (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && !scrolls))
+      cut.push(`<${el.tagName.toLowerCase()}> ${(el.innerText || '').replace(/\\s+/g, ' ').slice(0, 50)}`);
+  }
   const figures = [...article.querySelectorAll('div.cell_output img')].map(img => ({
     src: img.getAttribute('src'), rendered: img.getBoundingClientRect().width, natural: img.naturalWidth}));
   return {article: box.height, blocks, cut, figures};
@@ -71,16 +86,20 @@ _WIDE_JS = """() => {
   const wide = [];
   for (const el of document.querySelectorAll('article *')) {
     const r = el.getBoundingClientRect();
-    if (r.right > width + 1 && r.width > 0) {
+    const spills = el.clientWidth > 0 && getComputedStyle(el).overflowX === 'visible';   // its text may stick out
+    const right = spills ? Math.max(r.right, r.left + el.scrollWidth) : r.right;
+    if (right > width + 1 && r.width > 0) {
       let inside = false;   // an element inside a box that scrolls does not widen the page
       for (let p = el.parentElement; p && p.tagName !== 'ARTICLE'; p = p.parentElement) {
         const o = getComputedStyle(p).overflowX;
         if (o === 'auto' || o === 'scroll' || o === 'hidden') { inside = true; break; }
       }
-      if (!inside) wide.push(`<${el.tagName.toLowerCase()} class="${el.className}"> ${(el.innerText || '').slice(0, 50)}`);
+      if (!inside) wide.push(el);
     }
   }
-  return {scrollWidth: document.documentElement.scrollWidth, wide: wide.slice(0, 5)};
+  const innermost = wide.filter(el => !wide.some(other => other !== el && el.contains(other)));
+  return {scrollWidth: document.documentElement.scrollWidth, wide: innermost.slice(0, 5).map(el =>
+    `<${el.tagName.toLowerCase()} class="${el.className}"> ${(el.innerText || '').replace(/\\s+/g, ' ').slice(0, 50)}`)};
 }"""
 
 
@@ -89,7 +108,7 @@ class Measurement:
     page: str
     article_height: float
     code_blocks: list        # {"height", "lines", "first"} per visible code block
-    cut_blocks: list         # the first line of each code or output block cut at the right edge
+    cut_blocks: list         # the start of each block cut at the right edge
     figures: list            # {"src", "rendered", "natural", "font_px"} per figure (font_px None: no chunk)
     phone_width: int
     phone_wide: list         # elements that stick out at the phone's width
@@ -194,7 +213,7 @@ def code_height_problems(m):
 
 
 def cut_problems(m):
-    return [f"{m.page}: a code or output block is cut at the right edge, starting {first!r}"
+    return [f"{m.page}: cut at the right edge (wrap it or let it scroll inside its box): {first!r}"
             for first in m.cut_blocks]
 
 

@@ -9,9 +9,10 @@ look like today:
 - _ext/course_download.py writes the course download, links it under the chapter's title and from a page
   that uses the role, and a JupyterHub URL gives a working launch button (nbgitpuller), or, without a
   repository URL, a build error in one sentence;
-- page_rules.py flags a visible code block over 25 lines, a figure without its font chunk and a figure whose
-  text is too small, and nothing else: long output lines wrap, wide maths and tables scroll, long inline
-  code wraps on a phone, folded code stays folded, figures open at full size, the console is clean.
+- page_rules.py flags a visible code block over 25 lines, a figure without its font chunk, a figure whose
+  text is too small and a line that cannot wrap, and nothing else: long output lines wrap, wide maths and
+  tables scroll, long inline code wraps on a phone, folded code stays folded, figures open at full size,
+  the console is clean.
 """
 import functools
 import html as html_text
@@ -67,6 +68,7 @@ def chapter_notebook():
         md("### Question 2: why not triple? (1 point)\n\nSay why not."),     # as the instructor edition shows it
         md(model_answer("Because two is enough.\n\nA second paragraph of the answer.")),
         md("Text after the model answer."),
+        md('<p style="white-space: nowrap">A deliberately unwrappable line: ' + "word " * 80 + "</p>"),
     ]
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -194,8 +196,12 @@ def test_the_rules_flag_exactly_what_breaks_them(measurement):
     assert any("does not record its smallest text" in problem for problem in figures)
     assert any("shows its smallest text at" in problem for problem in figures)
     assert len(measured.figures) == 3 and measured.smallest_text_px < page_rules.MIN_TEXT_PX
-    assert page_rules.cut_problems(measured) == []          # the 400-character line wraps
-    assert page_rules.phone_problems(measured) == []        # inline code wraps; maths and the table scroll
+    # the 400-character output line wraps, the wide maths and table scroll: only the unwrappable line is cut,
+    # and only it makes the page wider than a phone (the long inline code wraps)
+    cut = page_rules.cut_problems(measured)
+    assert len(cut) == 1 and "A deliberately unwrappable line" in cut[0], cut
+    phone = page_rules.phone_problems(measured)
+    assert len(phone) == 1 and "A deliberately unwrappable" in phone[0] and "get_activation" not in phone[0], phone
     assert page_rules.console_problems(measured) == []
     assert all(links) and len(links) == 3, "a click on every figure opens it at full size"
 
