@@ -33,7 +33,7 @@ book-instructor: venv
 test: book
 	$(BIN)/python -m pytest tests -m "not download" --nbval-lax --nbval-current-env solutions chapters
 
-test-download: book
+test-download: venv
 	$(BIN)/python -m pytest -m download tests/test_course_download.py
 
 release: venv

@@ -21,12 +21,13 @@ from docutils import nodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
+from dlcourse.editions import MODEL_ANSWER_CLASS
+
 __all__ = ["TASK_HEADING", "ANSWER_PLACEHOLDER", "ANSWER_NOTE", "setup"]
 
 TASK_HEADING = re.compile(r"^(Exercise|Question)\s+\d+\b.*\(\s*\d+(?:\.\d+)?\s+points?\s*\)\s*$", re.S)
 ANSWER_PLACEHOLDER = "YOUR ANSWER HERE"
 ANSWER_NOTE = "Write your answer in this cell of your copy of the notebook; your instructor grades it."
-MODEL_ANSWER_CLASS = "dlcourse-model-answer"
 NOTE_CLASS = "dlcourse-answer-note"
 TEST_TAG = "raises-exception"
 
