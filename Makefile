@@ -2,7 +2,7 @@
 # make book: create .venv, install, build the HTML book into _build/html, with the course download
 # make test: create .venv, install, build the book, run every test (package, checks, release gate,
 #            notebooks with nbval, autograde round trip, book in a headless browser)
-# make test-download: install the built course download into a fresh venv outside the repository and
+# make test-download: build the course download, install it into a fresh venv outside the repository and
 #            run a chapter there (a few minutes: it installs torch; .ci/run runs it after make test)
 PYTHON ?= python3
 VENV := .venv
