@@ -1,6 +1,9 @@
-# make book: create .venv, install, build the HTML book into _build/html
+# make venv: create .venv and install what the notebooks need (all a student needs)
+# make book: create .venv, install, build the HTML book into _build/html, with the course download
 # make test: create .venv, install, build the book, run every test (package, checks, release gate,
 #            notebooks with nbval, autograde round trip, book in a headless browser)
+# make test-download: build the course download, install it into a fresh venv outside the repository and
+#            run a chapter there (a few minutes: it installs torch; .ci/run runs it after make test)
 # make hub-test: the course on JupyterHub (deploy/), end to end (installs the proxy with npm first)
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
@@ -11,7 +14,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv book book-instructor test release clean
+.PHONY: venv book book-instructor test test-download release clean
 
 venv: $(STAMP)
 
@@ -30,11 +33,14 @@ book: venv
 # The instructor edition: solutions/ notebooks, solutions folded into toggles (not the default book).
 book-instructor: venv
 	$(BIN)/python -m dlcourse instructor-source
-	$(BIN)/jupyter-book build _build/instructor_src --path-output _build/instructor --all --builder html -W -n --keep-going
+	DLCOURSE_BOOK=1 $(BIN)/jupyter-book build _build/instructor_src --path-output _build/instructor --all --builder html -W -n --keep-going
 
 # Both cores (pytest-xdist); nbval executes the source notebooks (claim cells included), each on one worker.
 test: book
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25 tests --nbval-lax --nbval-current-env solutions
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25 tests -m "not download" --nbval-lax --nbval-current-env solutions
+
+test-download: venv
+	$(BIN)/python -m pytest -m download tests/test_course_download.py
 
 release: venv
 	$(BIN)/python -m dlcourse release

@@ -120,6 +120,10 @@ def build_parser():
     release_cmd.add_argument("chapters", nargs="*", help="chapter ids (default: all)")
     commands.add_parser("instructor-source",
                         help="write _build/instructor_src, the instructor edition's source tree")
+    check_cmd = commands.add_parser("check", help="run a chapter notebook, then check all its work (students)",
+                                    description="Run the notebook as Run All would, then print every test's "
+                                                "result with the full message and the unanswered questions.")
+    check_cmd.add_argument("notebook", help="the chapter notebook, e.g. chapters/02_backprop/02_backprop.ipynb")
     _add_grade_commands(commands)
     return parser
 
@@ -127,6 +131,9 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
 
+    if args.command == "check":
+        from .check_notebook import check_notebook
+        return check_notebook(args.notebook)
     if args.command == "grade":
         return _grade(args)
     if args.command == "grade-export":

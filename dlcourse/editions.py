@@ -16,9 +16,15 @@ import nbformat
 from .conventions import is_claim_cell
 from .release import REPO, chapter_ids
 
-__all__ = ["write_instructor_source"]
+__all__ = ["MODEL_ANSWER_CLASS", "model_answer", "write_instructor_source"]
 
 COPIED = ["_toc.yml", "references.bib", "_ext", "_static"]
+MODEL_ANSWER_CLASS = "dlcourse-model-answer"
+
+
+def model_answer(source):
+    """A written question's model answer as the instructor edition shows it: marked, in a framed container."""
+    return f"::::{{container}} {MODEL_ANSWER_CLASS}\n**Model answer.** {source}\n::::"
 
 
 def _fold(nb):
@@ -29,7 +35,7 @@ def _fold(nb):
             if "hide-input" not in tags:
                 tags.append("hide-input")
         elif cell.cell_type == "markdown" and meta.get("solution"):
-            cell.source = "**Model answer.** " + cell.source
+            cell.source = model_answer(cell.source)
     return nb
 
 

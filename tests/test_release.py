@@ -85,4 +85,6 @@ def test_instructor_edition_folds_the_solutions(tmp_path):
         folded = [cell for cell in cells if "hide-input" in cell.metadata.get("tags", [])]
         assert any("### BEGIN SOLUTION" in cell.source for cell in folded)
         assert any("### BEGIN HIDDEN TESTS" in cell.source for cell in folded)
-        assert any(cell.source.startswith("**Model answer.**") for cell in cells)
+        answers = [cell.source for cell in cells if cell.cell_type == "markdown" and "**Model answer.**" in cell.source]
+        assert answers and all(answer.startswith("::::{container} dlcourse-model-answer\n**Model answer.** ")
+                               and answer.endswith("\n::::") for answer in answers)
