@@ -4,15 +4,15 @@ Book: chapter 08_autoencoders_pca. Data are rows, x (N, D); the code has k (or M
 (out, in) layout: the encoder W_enc (k, D), the decoder W_dec (D, k).
 
 - The linear autoencoder x_hat = W_dec W_enc x with the loss (1/N) ||X - X W_enc^T W_dec^T||_F^2
-  + lam (||W_enc||_F^2 + ||W_dec||_F^2). Without the penalty every minimum projects onto the principal
-  subspace, but its columns are not the principal components (Baldi & Hornik 1989); with lam > 0 the left
+  + mu (||W_enc||_F^2 + ||W_dec||_F^2). Without the penalty every minimum projects onto the principal
+  subspace, but its columns are not the principal components (Baldi & Hornik 1989); with mu > 0 the left
   singular vectors of the decoder are the components and each eigenvalue of C = X^T X / N is
-  lam / (1 - s_i^2) for the decoder's singular values s_i (Kunin et al. 2019), provided lam < lambda_k.
+  mu / (1 - s_i^2) for the decoder's singular values s_i (Kunin et al. 2019), provided mu < lambda_k.
 - A denoising autoencoder is trained to reconstruct the clean x from a corrupted copy x_tilde (Vincent et al.
   2008): here an MLP [D, M, D] (``dlcourse.network``) with the loss mean_n 1/2 ||x_hat_n - x_n||^2.
-- The sparse autoencoder's penalty beta sum_j KL(rho || rho_hat_j), rho_hat_j = mean_n h_nj (the UFLDL form),
-  and the contractive penalty mean_n ||dh/dx||_F^2 of a sigmoid encoder h = sigma(W x + b), which is
-  mean_n sum_j (h_nj (1 - h_nj))^2 ||w_j||^2 (Rifai et al. 2011).
+- The sparse autoencoder's penalty omega sum_j KL(tau || tau_hat_j), tau_hat_j = mean_n z_nj for the code z (the
+  UFLDL form, Ng 2011), and the contractive penalty mean_n ||dz/dx||_F^2 of a sigmoid encoder z = sigma(W x + b),
+  which is mean_n sum_j (z_nj (1 - z_nj))^2 ||w_j||^2 (Rifai et al. 2011).
 """
 import numpy as np
 
@@ -24,32 +24,32 @@ __all__ = ["linear_ae_loss_and_grads", "decoder_to_pca", "corrupt", "dae_loss_an
            "contractive_penalty"]
 
 
-def linear_ae_loss_and_grads(w_enc, w_dec, x, lam=0.0):
-    """L = (1/N) ||X - X W_enc^T W_dec^T||_F^2 + lam (||W_enc||^2 + ||W_dec||^2) and its gradients.
+def linear_ae_loss_and_grads(w_enc, w_dec, x, mu=0.0):
+    """L = (1/N) ||X - X W_enc^T W_dec^T||_F^2 + mu (||W_enc||^2 + ||W_dec||^2) and its gradients.
 
     Shapes: w_enc (k, D), w_dec (D, k), x (N, D) -> (loss, {"w_enc": (k, D), "w_dec": (D, k)}).
-    With R = X W_enc^T W_dec^T - X: dL/dW_dec = (2/N) R^T (X W_enc^T) + 2 lam W_dec,
-    dL/dW_enc = (2/N) W_dec^T R^T X + 2 lam W_enc.
+    With R = X W_enc^T W_dec^T - X: dL/dW_dec = (2/N) R^T (X W_enc^T) + 2 mu W_dec,
+    dL/dW_enc = (2/N) W_dec^T R^T X + 2 mu W_enc.
     """
     n = x.shape[0]
     code = x @ w_enc.T
     residual = code @ w_dec.T - x
-    loss = np.sum(residual ** 2) / n + lam * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
-    grads = {"w_enc": 2.0 / n * w_dec.T @ residual.T @ x + 2.0 * lam * w_enc,
-             "w_dec": 2.0 / n * residual.T @ code + 2.0 * lam * w_dec}
+    loss = np.sum(residual ** 2) / n + mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
+    grads = {"w_enc": 2.0 / n * w_dec.T @ residual.T @ x + 2.0 * mu * w_enc,
+             "w_dec": 2.0 / n * residual.T @ code + 2.0 * mu * w_dec}
     return float(loss), grads
 
 
-def decoder_to_pca(w_dec, lam):
+def decoder_to_pca(w_dec, mu):
     """The principal components and eigenvalues read off an L2-regularised linear autoencoder's decoder:
-    W_dec = U S V^T, components = the columns of U (as rows, by decreasing s), eigenvalues lam / (1 - s^2).
+    W_dec = U S V^T, components = the columns of U (as rows, by decreasing s), eigenvalues mu / (1 - s^2).
 
-    Shapes: w_dec (D, k), lam > 0 -> components (k, D) with scikit-learn's sign rule, eigenvalues (k,).
+    Shapes: w_dec (D, k), mu > 0 -> components (k, D) with scikit-learn's sign rule, eigenvalues (k,).
     The eigenvalues are those of C = X^T X / N for the loss of ``linear_ae_loss_and_grads`` (data centred).
     """
     from .pca import sign_rule
     u, s, _ = np.linalg.svd(np.asarray(w_dec, dtype=float), full_matrices=False)
-    return sign_rule(u.T), lam / (1.0 - s ** 2)
+    return sign_rule(u.T), mu / (1.0 - s ** 2)
 
 
 def corrupt(x, kind, level, rng):
@@ -75,21 +75,22 @@ def dae_loss_and_grads(params, x, x_tilde, activation="sigmoid"):
     return mlp_loss_and_grads(params, x_tilde, x, mse_loss, activation)
 
 
-def sparsity_penalty(h, rho, beta):
-    """beta sum_j KL(rho || rho_hat_j) with rho_hat_j = mean_n h_nj, and its gradient with respect to h.
+def sparsity_penalty(z, target, weight):
+    """omega sum_j KL(tau || tau_hat_j) with tau_hat_j = mean_n z_nj (tau = ``target``, omega = ``weight``), and its
+    gradient with respect to z.
 
-    Shapes: h (N, M) activations in (0, 1), 0 < rho < 1 -> (value, dh (N, M)),
-    dh_nj = beta / N (-rho / rho_hat_j + (1 - rho) / (1 - rho_hat_j)).
+    Shapes: z (N, M) activations in (0, 1), 0 < target < 1 -> (value, dz (N, M)),
+    dz_nj = omega / N (-tau / tau_hat_j + (1 - tau) / (1 - tau_hat_j)).
     """
-    n = h.shape[0]
-    rho_hat = h.mean(axis=0)
-    value = beta * np.sum(rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat)))
-    dh = np.broadcast_to(beta / n * (-rho / rho_hat + (1 - rho) / (1 - rho_hat)), h.shape).copy()
-    return float(value), dh
+    n = z.shape[0]
+    tau, tau_hat = target, z.mean(axis=0)
+    value = weight * np.sum(tau * np.log(tau / tau_hat) + (1 - tau) * np.log((1 - tau) / (1 - tau_hat)))
+    dz = np.broadcast_to(weight / n * (-tau / tau_hat + (1 - tau) / (1 - tau_hat)), z.shape).copy()
+    return float(value), dz
 
 
 def contractive_penalty(x, w, b):
-    """mean_n ||dh/dx_n||_F^2 = mean_n sum_j (h_nj (1 - h_nj))^2 ||w_j||^2 for h = sigma(x W^T + b), and its
+    """mean_n ||dz/dx_n||_F^2 = mean_n sum_j (z_nj (1 - z_nj))^2 ||w_j||^2 for z = sigma(x W^T + b), and its
     gradients with respect to W and b.
 
     Shapes: x (N, D), w (M, D), b (M,) -> (value, dw (M, D), db (M,)).

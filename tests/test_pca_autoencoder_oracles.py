@@ -81,13 +81,13 @@ def test_power_iteration_finds_the_top_eigenpairs(seed, d, k):
     agrees("power iteration eigenvectors", vectors, pca.sign_rule(reference_vectors[:, order].T), tol=1e-7)
 
 
-@pytest.mark.parametrize("lam", [0.0, 0.05])
-def test_linear_autoencoder_gradients_match_autograd(lam):
+@pytest.mark.parametrize("mu", [0.0, 0.05])
+def test_linear_autoencoder_gradients_match_autograd(mu):
     rng = np.random.default_rng(5)
     x, w_enc, w_dec = data(5, 20, 6), rng.standard_normal((3, 6)), rng.standard_normal((6, 3))
-    loss, grads = ae.linear_ae_loss_and_grads(w_enc, w_dec, x, lam)
+    loss, grads = ae.linear_ae_loss_and_grads(w_enc, w_dec, x, mu)
     te, td, tx = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (w_enc, w_dec, x))
-    torch_loss = ((tx - tx @ te.T @ td.T) ** 2).sum() / len(x) + lam * ((te ** 2).sum() + (td ** 2).sum())
+    torch_loss = ((tx - tx @ te.T @ td.T) ** 2).sum() / len(x) + mu * ((te ** 2).sum() + (td ** 2).sum())
     torch_loss.backward()
     agrees("linear AE loss", loss, torch_loss)
     agrees("linear AE dL/dW_enc", grads["w_enc"], te.grad)
@@ -95,19 +95,19 @@ def test_linear_autoencoder_gradients_match_autograd(lam):
 
 
 def test_the_regularised_optimum_holds_the_principal_components():
-    """At W_dec = U_k diag(sqrt(1 - lam/lambda_i)) O^T, W_enc = W_dec^T the gradient vanishes, and decoder_to_pca
+    """At W_dec = U_k diag(sqrt(1 - mu/lambda_i)) O^T, W_enc = W_dec^T the gradient vanishes, and decoder_to_pca
     returns scikit-learn's components and the eigenvalues of C = X^T X / N (Kunin et al. 2019)."""
     x = data(6, 80, 7)
     x = x - x.mean(axis=0)
     c = x.T @ x / len(x)
     eigenvalues, eigenvectors = np.linalg.eigh(c)
-    k, lam = 3, 0.05
+    k, mu = 3, 0.05
     top = np.argsort(eigenvalues)[::-1][:k]
     rotation, _ = np.linalg.qr(np.random.default_rng(7).standard_normal((k, k)))
-    w_dec = eigenvectors[:, top] * np.sqrt(1 - lam / eigenvalues[top]) @ rotation.T
-    _, grads = ae.linear_ae_loss_and_grads(w_dec.T, w_dec, x, lam)
+    w_dec = eigenvectors[:, top] * np.sqrt(1 - mu / eigenvalues[top]) @ rotation.T
+    _, grads = ae.linear_ae_loss_and_grads(w_dec.T, w_dec, x, mu)
     assert max(np.abs(g).max() for g in grads.values()) < 1e-12
-    components, values = ae.decoder_to_pca(w_dec, lam)
+    components, values = ae.decoder_to_pca(w_dec, mu)
     agrees("components from the decoder", components, PCA(n_components=k, svd_solver="full").fit(x).components_)
     agrees("eigenvalues from the decoder", values, eigenvalues[top])
 
