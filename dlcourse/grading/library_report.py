@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 
 from .library import Chapter, chapters_with_library, load, run_entry, submission, verdict
-from ..conventions import grade_id
+from ..conventions import grade_id, is_test_cell
 
 __all__ = ["evaluate", "report", "main"]
 
@@ -60,7 +60,19 @@ def _evaluate_with_nbgrader(chapter, entries, course_dir, jobs, solutions, log):
             full = all(scores[test] == maxima[test] for test in maxima)
             lost = scores[target] < maxima[target]
             entry.results["nbgrader"] = {"scores": scores, "flags": rows[student]["flags"],
-                                         "ok": full if entry.kind == "correct" else (lost or bool(entry.gap))}
+                                         "ok": full if entry.kind == "correct" else (lost or bool(entry.gap)),
+                                         "stopped": _cells_failing_outside_tests(course, student)}
+
+
+def _cells_failing_outside_tests(course, student):
+    """The cells of a graded one-entry notebook that raised although they are not test cells: Run All must reach
+    the end whatever one exercise holds (the experiments fall back to the reference)."""
+    path = Path(course.root) / "autograded" / student / course.chapter / f"{course.chapter}.ipynb"
+    if not path.exists():
+        return ["no autograded notebook"]
+    nb = nbformat.read(path, as_version=4)
+    return [f"cell {index}: {output.ename}" for index, cell in enumerate(nb.cells) if cell.cell_type == "code"
+            and not is_test_cell(cell) for output in cell.get("outputs", []) if output.output_type == "error"]
 
 
 # ---------------------------------------------------------------------- the report
@@ -71,8 +83,8 @@ def report(results):
     header = "| chapter | exercise | mistakes caught | named by the visible test | correct variants accepted |"
     rule = "|---|---|---|---|---|"
     if with_nbgrader:
-        header += " caught through nbgrader | accepted through nbgrader |"
-        rule += "---|---|"
+        header += " caught through nbgrader | accepted through nbgrader | notebooks that ran to the end |"
+        rule += "---|---|---|"
     lines += [header, rule]
     gaps = []
     for chapter_id, entries in results.items():
@@ -87,7 +99,10 @@ def report(results):
             if with_nbgrader:
                 lost = [e for e in mistakes if not e.gap and e.results.get("nbgrader", {}).get("ok")]
                 full = [e for e in variants if e.results.get("nbgrader", {}).get("ok")]
-                row += f" {len(lost)}/{sum(not e.gap for e in mistakes)} | {len(full)}/{len(variants)} |"
+                graded = [e for e in mistakes + variants if "nbgrader" in e.results]
+                ran = [e for e in graded if not e.results["nbgrader"].get("stopped")]
+                row += (f" {len(lost)}/{sum(not e.gap for e in mistakes)} | {len(full)}/{len(variants)} |"
+                        f" {len(ran)}/{len(graded)} |")
             lines.append(row)
             gaps += [f"- {chapter_id}, `{e.exercise}`, {e.name}: {e.gap}" for e in mistakes if e.gap]
     if gaps:
