@@ -1,11 +1,15 @@
 """The tests against libraries of wrong and correct implementations (tests/grading/library/<chapter>.py).
 
 At check level, for every chapter with a library: every mistake loses points (and the visible test
-names it), every correct variant gets full marks, every graded exercise has at least 6 mistakes and
-2 variants, and the report in the instructor guide is not stale. A sample of the library goes through
+names it), every correct variant gets full marks, no entry makes its test cell write to stderr or emit a
+warning (nbgrader scores such a cell 0), every graded exercise has at least 6 mistakes and 2 variants, and
+the report in the instructor guide is not stale. A sample of the library goes through
 nbgrader in test_grading_e2e.py; all of it in `make grading-benchmark`.
 """
+import contextlib
+import io
 import re
+import warnings
 
 import pytest
 
@@ -36,6 +40,23 @@ def test_entry_is_graded_as_required(chapter, entry):
         if entry.visible:
             assert not passed_visible, "the visible test lets this common mistake through"
             assert entry.message is None or entry.message in message, message
+
+
+@pytest.mark.parametrize("chapter, entry", ENTRIES, ids=[f"{c}: {e.exercise}: {e.kind}: {e.name}" for c, e in ENTRIES])
+def test_entry_writes_nothing_to_stderr_and_raises_no_warning(chapter, entry):
+    """The whole test cell (visible and hidden) on the entry: stderr stays empty and no warning escapes."""
+    source = library.Chapter(chapter)
+    namespace = library.notebook_namespace(source, source.solved(entry.exercise, entry.source))
+    stderr = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(stderr):
+        warnings.simplefilter("always")
+        try:
+            exec(compile(source.test_of(entry.exercise).source, "<test cell>", "exec"), namespace)
+        except Exception:      # a mistake fails its test; only what it writes and warns matters here
+            pass
+    assert stderr.getvalue() == "", stderr.getvalue()
+    assert not caught, [f"{w.category.__name__}: {w.message}" for w in caught]
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
