@@ -352,7 +352,7 @@ def _number_called(error):
             "not isinstance(lr, float).")
 
 
-def _case_arguments(case, rng, index):
+def _case_arguments(case, rng):
     """The data and arguments of one case, and its description."""
     n, d = case["n"], case["d"]
     x = rng.standard_normal((n, d))
@@ -393,7 +393,7 @@ def check_sgd_logistic_regression(sgd_logistic_regression, seed=0, cases=_SGD_CA
     checker = Checker("sgd_logistic_regression")
     for index, case in enumerate(cases):
         epochs, batch_size = case["epochs"], case["batch_size"]
-        x, y, lr, optional, context = _case_arguments(case, rng, index)
+        x, y, lr, optional, context = _case_arguments(case, rng)
         n = len(x)
         run_seed, per_epoch = 100 * seed + index, math.ceil(n / batch_size)
         saved = [(what, array.copy(), array) for what, array in (("x", x), ("y", y), ("w0", optional.get("w0")))
