@@ -3,8 +3,8 @@
 Book: "Writing a chapter" (authoring.md), section "Numbers and claims".
 
 - ``glue(name, value)`` hands a number an experiment computed to the Markdown, which shows it with
-  ``{glue:text}`name:.2f``` (myst-nb's glue; outside Jupyter Book it does nothing, so a student's notebook
-  runs without myst-nb). A number the prose quotes from an experiment is never typed in.
+  ``{glue:text}`name:.2f``` (myst-nb's glue format, written with IPython alone; in a notebook the value is
+  stored in an output JupyterLab does not show). A number the prose quotes from an experiment is never typed in.
 - ``claim(condition, sentence, detail)`` asserts a qualitative statement the prose makes about an
   experiment ("the loss is sharper after the spike"). It lives in a *claim cell*: a code cell tagged
   ``claim`` in ``solutions/``, placed right after the experiment. Claim cells run under ``make test`` (nbval
@@ -12,9 +12,13 @@ Book: "Writing a chapter" (authoring.md), section "Numbers and claims".
   so neither a reader nor a student reads asserts, and a student's own (correct) implementation can never
   make a claim fail. The instructor edition shows them, folded.
 """
+import numpy as np
+
 from .conventions import CLAIM_TAG
 
 __all__ = ["CLAIM_TAG", "ClaimError", "glue", "claim"]
+
+GLUE_PREFIX = "application/papermill.record/"    # myst-nb's mime prefix for glued values (myst_nb.ext.glue)
 
 
 class ClaimError(AssertionError):
@@ -22,12 +26,26 @@ class ClaimError(AssertionError):
 
 
 def glue(name, value):
-    """Make ``value`` available to the Markdown as ``{glue:text}`name```; returns ``value``."""
+    """Make ``value`` available to the Markdown as ``{glue:text}`name```; returns ``value``.
+
+    The same output as myst-nb's ``glue(name, value, display=False)`` (a display_data output whose mime types
+    carry myst-nb's prefix and whose metadata names it), written here with IPython alone: importing myst_nb
+    pulls in nbformat and jsonschema, which take seconds to import, in every chapter. A numpy scalar is glued
+    as the Python number it holds, so that a format such as ``:.2f`` applies to it. Outside IPython (a script,
+    a test) it does nothing.
+    """
     try:
-        from myst_nb import glue as myst_glue
-    except ImportError:             # a student's environment without Jupyter Book: nothing to glue into
+        from IPython import get_ipython
+        from IPython.core.formatters import format_display_data
+        from IPython.display import display
+    except ImportError:             # nothing to glue into
         return value
-    myst_glue(name, value, display=False)
+    if get_ipython() is None:
+        return value
+    shown = value.item() if isinstance(value, np.generic) else value
+    bundle, metadata = format_display_data(shown)
+    metadata["scrapbook"] = {"name": name, "mime_prefix": GLUE_PREFIX}
+    display({GLUE_PREFIX + mime: data for mime, data in bundle.items()}, raw=True, metadata=metadata)
     return value
 
 

@@ -1,9 +1,9 @@
-"""Learning-rate schedules: functions of the step s that return the learning rate eta_s.
+"""Learning-rate schedules: functions of the number of updates made so far that return the learning rate.
 
 Book: chapter 01_sgd, section "Learning-rate schedules" (the Robbins-Monro conditions), used again in
 04_optimisers. Every factory returns a callable ``s -> eta``; s counts the updates done so far and starts
-at 0, so ``schedule(0)`` is the learning rate of the first update and equals eta0. ``s`` may also be a
-numpy array of steps (for plotting); a scalar s gives a Python float.
+at 0, so the book's update t = 1, 2, ... uses eta_t = ``schedule(t - 1)``, and ``schedule(0)`` = eta0 is the
+rate of the first update. ``s`` may also be a numpy array (for plotting); a scalar s gives a Python float.
 
 Equivalents in ``torch.optim.lr_scheduler`` (after s calls of ``scheduler.step()``, the optimiser's lr is
 ``schedule(s)``; tests/test_schedules_averaging.py checks it): ``constant`` = ConstantLR(factor=1),
@@ -30,7 +30,7 @@ def constant(eta0):
 
 
 def inverse_time_decay(eta0, decay):
-    """eta_s = eta0 / (1 + decay s).
+    """eta_s = eta0 / (1 + decay s), i.e. eta_t = eta0 / (1 + decay (t - 1)) for the update t = s + 1.
 
     Shapes: s scalar or array -> eta of the same shape. Satisfies the Robbins-Monro conditions
     sum eta_s = inf, sum eta_s^2 < inf for decay > 0.

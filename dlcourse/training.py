@@ -1,6 +1,7 @@
-"""Minibatch training loop: shuffled minibatches, any optimiser, a schedule, a loss history.
+"""Minibatch training loop: shuffled minibatches, any optimiser, a schedule, a loss history; the sharpness.
 
-Book: chapter 01_sgd, section "Minibatch SGD", used again in 04_optimisers.
+Book: chapter 01_sgd, section "Minibatch SGD", used again in 04_optimisers; ``sharpness``: 01_sgd,
+"Optimisation is not learning" (the edge of stability).
 
 Progress bars. ``train(..., progress=True)`` shows a tqdm bar and ``progress=False`` never does. With
 the default ``progress=None`` a bar is shown only in an interactive terminal: never when the environment
@@ -17,7 +18,7 @@ import numpy as np
 
 from .optim import init_params, update_params
 
-__all__ = ["minibatch_indices", "progress_enabled", "train"]
+__all__ = ["minibatch_indices", "progress_enabled", "train", "sharpness"]
 
 
 def minibatch_indices(n, batch_size, rng=None, shuffle=True):
@@ -119,3 +120,34 @@ def train(params, opt, data, loss_and_grads, epochs, batch_size, rng, schedule=N
                     history.setdefault(key, []).append(value)
     bar.close()
     return params, history
+
+
+def _norm(v):
+    return math.sqrt(sum(float(np.sum(value ** 2)) for value in v.values()))
+
+
+def sharpness(loss_and_grads, params, data, rng=None, iterations=20, eps=1e-4, v=None):
+    """lambda_max of the Hessian H of the loss at ``params``, by power iteration v <- H v / ||H v||, with
+    H v ~ (grad J(theta + eps v) - grad J(theta - eps v)) / (2 eps)  (two gradients, no Hessian stored).
+
+    Shapes: params a dict of arrays; data a tuple passed on as loss_and_grads(params, *data) -> (loss, grads
+    dict like params); v None (a random start drawn from ``rng``, an np.random.Generator) or a dict like params,
+    e.g. the v returned at a nearby point, so that a trace along a run needs few iterations -> (estimate, v),
+    where estimate = v^T H v for the last unit vector v: the eigenvalue of largest magnitude once the iteration
+    has converged (a lower bound on it before). Inputs are not modified.
+    """
+    if v is None:
+        if rng is None:
+            raise ValueError("sharpness needs v or rng, an np.random.Generator to draw the start of the iteration")
+        v = {key: rng.standard_normal(np.shape(value)) for key, value in params.items()}
+    estimate = math.nan
+    for _ in range(iterations):
+        norm = _norm(v)
+        v = {key: value / norm for key, value in v.items()}
+        plus = loss_and_grads({key: params[key] + eps * v[key] for key in params}, *data)[1]
+        minus = loss_and_grads({key: params[key] - eps * v[key] for key in params}, *data)[1]
+        hv = {key: (plus[key] - minus[key]) / (2 * eps) for key in params}
+        estimate = sum(float(np.sum(hv[key] * v[key])) for key in params)
+        v = hv
+    norm = _norm(v)
+    return estimate, {key: value / norm for key, value in v.items()}

@@ -53,6 +53,7 @@ def test_entry_is_graded_as_required(chapter, index, entry):
             assert not passed_visible, "the visible test lets this common mistake through"
             assert entry.message is None or entry.message in message, message
         assert not stderr.getvalue(), f"the check writes to stderr: {stderr.getvalue()[:300]}"
+        assert not caught, f"the check raises warnings: {[str(w.message) for w in caught][:3]}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

@@ -28,7 +28,7 @@ def logistic_regression_gradient(w, b, x, y):
     return x.T @ residual / len(x), float(np.mean(residual))
 
 
-@mistake("logistic_regression_gradient", "sigma(-a) in place of sigma(a)", "sigma(-s) in place of sigma(s)")
+@mistake("logistic_regression_gradient", "sigma(-a) in place of sigma(a)", "sigma(-a) in place of sigma(a)")
 def logistic_regression_gradient(w, b, x, y):
     p = 1 / (1 + np.exp(x @ w + b))
     return x.T @ (p - y) / len(x), float(np.mean(p - y))
@@ -95,6 +95,31 @@ def logistic_regression_gradient(w, b, x, y):
     residual = activations.sigmoid(x @ w + b) - y
     x *= residual[:, None]
     return x.mean(axis=0), float(residual.mean())
+
+
+@mistake("logistic_regression_gradient", "sigma applied twice", "sigma applied twice")
+def logistic_regression_gradient(w, b, x, y):
+    p = activations.sigmoid(activations.sigmoid(x @ w + b))
+    return x.T @ (p - y) / len(x), float(np.mean(p - y))
+
+
+@mistake("logistic_regression_gradient", "returns [dw, db], a list", "should return a tuple (dw, db)")
+def logistic_regression_gradient(w, b, x, y):
+    residual = activations.sigmoid(x @ w + b) - y
+    return [x.T @ residual / len(x), float(np.mean(residual))]
+
+
+@mistake("logistic_regression_gradient", "dw built as a list, one feature at a time", "dw should be a numpy array")
+def logistic_regression_gradient(w, b, x, y):
+    residual = activations.sigmoid(x @ w + b) - y
+    dw = [float(np.mean(residual * x[:, j])) for j in range(x.shape[1])]
+    return dw, float(np.mean(residual))
+
+
+@mistake("logistic_regression_gradient", "d/da of -y a taken as +y", "the derivative of -y a is -y")
+def logistic_regression_gradient(w, b, x, y):
+    residual = activations.sigmoid(x @ w + b) + y
+    return x.T @ residual / len(x), float(np.mean(residual))
 
 
 @correct("logistic_regression_gradient", "a loop over the examples with math.exp")
@@ -243,12 +268,44 @@ def minibatch_indices(n, batch_size, rng=None, shuffle=True):
     yield from np.split(order, np.arange(batch_size, n, batch_size))
 
 
-@correct("minibatch_indices", "a while loop yielding lists of ints")
+@mistake("minibatch_indices", "a while loop yielding lists of ints", "should be a numpy array")
 def minibatch_indices(n, batch_size, rng=None, shuffle=True):
     order = list(rng.permutation(n)) if shuffle else list(range(n))
     while order:
         yield [int(i) for i in order[:batch_size]]
         order = order[batch_size:]
+
+
+@mistake("minibatch_indices", "shuffles whenever an rng is given, whatever shuffle says",
+         "with shuffle=False and an rng given")
+def minibatch_indices(n, batch_size, rng=None, shuffle=True):
+    order = np.arange(n) if rng is None else rng.permutation(n)
+    for start in range(0, n, batch_size):
+        yield order[start:start + batch_size]
+
+
+@mistake("minibatch_indices", "draws the permutation before looking at shuffle", "the generator rng was used")
+def minibatch_indices(n, batch_size, rng=None, shuffle=True):
+    permutation = rng.permutation(n) if rng is not None else None
+    order = permutation if shuffle else np.arange(n)
+    for start in range(0, n, batch_size):
+        yield order[start:start + batch_size]
+
+
+@mistake("minibatch_indices", "returns None: the batches built but not returned", "returned None")
+def minibatch_indices(n, batch_size, rng=None, shuffle=True):
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    batches = [order[start:start + batch_size] for start in range(0, n, batch_size)]
+
+
+@correct("minibatch_indices", "full batches by reshape, the remainder sliced")
+def minibatch_indices(n, batch_size, rng=None, shuffle=True):
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    full = n // batch_size * batch_size
+    batches = list(order[:full].reshape(-1, batch_size))
+    if full < n:
+        batches.append(order[full:])
+    return batches
 
 
 # ---------------------------------------------------------------------- sgd_logistic_regression
@@ -591,6 +648,68 @@ def sgd_logistic_regression(x, y, lr, epochs, batch_size, rng, w0=None, b0=0.0):
     return np.array(ws), np.array(bs)
 
 
+@mistake("sgd_logistic_regression", "isinstance(lr, float) to tell a rate from a schedule", "Here lr is a number")
+def sgd_logistic_regression(x, y, lr, epochs, batch_size, rng, w0=None, b0=0.0):
+    w = np.zeros(x.shape[1]) if w0 is None else np.array(w0, dtype=float)
+    b = float(b0)
+    ws, bs = [w], [b]
+    for epoch in range(epochs):
+        for batch in minibatch_indices(len(x), batch_size, rng):
+            dw, db = logistic_regression_gradient(w, b, x[batch], y[batch])
+            eta = lr if isinstance(lr, float) else lr(len(ws) - 1)
+            w, b = w - eta * dw, b - eta * db
+            ws.append(w)
+            bs.append(b)
+    return np.array(ws), np.array(bs)
+
+
+@mistake("sgd_logistic_regression", "b0 used only when w0 is given too", "from b = 0 although b0 was given")
+def sgd_logistic_regression(x, y, lr, epochs, batch_size, rng, w0=None, b0=0.0):
+    if w0 is None:
+        w, b = np.zeros(x.shape[1]), 0.0
+    else:
+        w, b = np.array(w0, dtype=float), float(b0)
+    ws, bs = [w], [b]
+    for epoch in range(epochs):
+        for batch in minibatch_indices(len(x), batch_size, rng):
+            dw, db = logistic_regression_gradient(w, b, x[batch], y[batch])
+            eta = lr(len(ws) - 1) if callable(lr) else lr
+            w, b = w - eta * dw, b - eta * db
+            ws.append(w)
+            bs.append(b)
+    return np.array(ws), np.array(bs)
+
+
+@mistake("sgd_logistic_regression", "returns the lists ws and bs", "ws should be a numpy array")
+def sgd_logistic_regression(x, y, lr, epochs, batch_size, rng, w0=None, b0=0.0):
+    w = np.zeros(x.shape[1]) if w0 is None else np.array(w0, dtype=float)
+    b = float(b0)
+    ws, bs = [w], [b]
+    for epoch in range(epochs):
+        for batch in minibatch_indices(len(x), batch_size, rng):
+            dw, db = logistic_regression_gradient(w, b, x[batch], y[batch])
+            eta = lr(len(ws) - 1) if callable(lr) else lr
+            w, b = w - eta * dw, b - eta * db
+            ws.append(w)
+            bs.append(b)
+    return ws, bs
+
+
+@mistake("sgd_logistic_regression", "returns [ws, bs], a list", "should return a tuple (ws, bs)")
+def sgd_logistic_regression(x, y, lr, epochs, batch_size, rng, w0=None, b0=0.0):
+    w = np.zeros(x.shape[1]) if w0 is None else np.array(w0, dtype=float)
+    b = float(b0)
+    ws, bs = [w], [b]
+    for epoch in range(epochs):
+        for batch in minibatch_indices(len(x), batch_size, rng):
+            dw, db = logistic_regression_gradient(w, b, x[batch], y[batch])
+            eta = lr(len(ws) - 1) if callable(lr) else lr
+            w, b = w - eta * dw, b - eta * db
+            ws.append(w)
+            bs.append(b)
+    return [np.array(ws), np.array(bs)]
+
+
 @correct("sgd_logistic_regression", "preallocated arrays, theta = (w, b) in one vector")
 def sgd_logistic_regression(x, y, lr, epochs, batch_size, rng, w0=None, b0=0.0):
     n, d = x.shape
@@ -744,6 +863,42 @@ def classify_stationary_point(hessian, tol=1e-8):
     return "degenerate"
 
 
+@mistake("classify_stationary_point", ">= tol and <= -tol", "the comparisons >= tol and <= -tol")
+def classify_stationary_point(hessian, tol=1e-8):
+    eigenvalues = np.linalg.eigvalsh(hessian)
+    if np.all(eigenvalues >= tol):
+        return "minimum"
+    if np.all(eigenvalues <= -tol):
+        return "maximum"
+    if np.any(eigenvalues >= tol) and np.any(eigenvalues <= -tol):
+        return "saddle"
+    return "degenerate"
+
+
+@mistake("classify_stationary_point", "a default tol of 1e-6", "the default")
+def classify_stationary_point(hessian, tol=1e-6):
+    eigenvalues = np.linalg.eigvalsh(hessian)
+    if np.all(eigenvalues > tol):
+        return "minimum"
+    if np.all(eigenvalues < -tol):
+        return "maximum"
+    if np.any(eigenvalues > tol) and np.any(eigenvalues < -tol):
+        return "saddle"
+    return "degenerate"
+
+
+@mistake("classify_stationary_point", "returns a bool for a minimum", "should return one of the strings")
+def classify_stationary_point(hessian, tol=1e-8):
+    eigenvalues = np.linalg.eigvalsh(hessian)
+    if np.all(eigenvalues > tol):
+        return True
+    if np.all(eigenvalues < -tol):
+        return "maximum"
+    if np.any(eigenvalues > tol) and np.any(eigenvalues < -tol):
+        return "saddle"
+    return "degenerate"
+
+
 @correct("classify_stationary_point", "the smallest and largest eigenvalue, np.linalg.eigvals")
 def classify_stationary_point(hessian, tol=1e-8):
     eigenvalues = np.linalg.eigvals(hessian).real
@@ -795,7 +950,7 @@ def inverse_time_decay(eta0, decay):
     return lambda s: eta0 * decay * s
 
 
-@mistake("inverse_time_decay", "Bottou's form eta0 / (1 + eta0 decay s)", "the decay multiplies s alone")
+@mistake("inverse_time_decay", "Bottou's form eta0 / (1 + eta0 decay s)", "the decay multiplies k alone")
 def inverse_time_decay(eta0, decay):
     return lambda s: eta0 / (1 + eta0 * decay * s)
 
@@ -829,6 +984,16 @@ def inverse_time_decay(eta0, decay):
 @mistake("inverse_time_decay", "returns the learning rate of step 0, a number", "should return a function")
 def inverse_time_decay(eta0, decay, s=0):
     return eta0 / (1 + decay * s)
+
+
+@mistake("inverse_time_decay", "a one-element array", "should be a single number")
+def inverse_time_decay(eta0, decay):
+    return lambda s: np.array([eta0 / (1 + decay * s)])
+
+
+@mistake("inverse_time_decay", "rounded to 4 decimals", "rounded")
+def inverse_time_decay(eta0, decay):
+    return lambda s: round(eta0 / (1 + decay * s), 4)
 
 
 @correct("inverse_time_decay", "a callable class")
@@ -900,6 +1065,21 @@ def uniform_average(iterates):
     for t in range(1, len(iterates)):
         iterates[t] = iterates[t - 1] + (iterates[t] - iterates[t - 1]) / (t + 1)
     return iterates
+
+
+@mistake("uniform_average", "np.zeros_like(iterates): integers stay integers", "should be an array of floats")
+def uniform_average(iterates):
+    out = np.zeros_like(iterates)
+    total = np.zeros_like(iterates[0])
+    for t in range(len(iterates)):
+        total = total + iterates[t]
+        out[t] = total / (t + 1)
+    return out
+
+
+@mistake("uniform_average", "a list of the running means", "should be a numpy array")
+def uniform_average(iterates):
+    return [np.mean(iterates[:t], axis=0) for t in range(1, len(iterates) + 1)]
 
 
 @correct("uniform_average", "the running update avg += (w_t - avg) / t")
@@ -985,6 +1165,15 @@ def exponential_average(iterates, decay):
         avg += (1 - decay) * w
         out.append(avg.copy())
     return np.array(out)
+
+
+@mistake("exponential_average", "np.empty_like(iterates): integers stay integers", "should be an array of floats")
+def exponential_average(iterates, decay):
+    out = np.empty_like(iterates)
+    out[0] = iterates[0]
+    for t in range(1, len(iterates)):
+        out[t] = decay * out[t - 1] + (1 - decay) * iterates[t]
+    return out
 
 
 @correct("exponential_average", "the closed form with weights decay^(t-k)")
