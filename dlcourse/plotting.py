@@ -14,6 +14,8 @@ one row of five). Under IPython it also records each figure's smallest text in t
 """
 import base64
 import io
+import struct
+import zlib
 
 import numpy as np
 
@@ -29,21 +31,32 @@ _STYLE = {"figure.dpi": 100, "savefig.dpi": 100, "font.size": MIN_FONT_PT, "axes
 
 
 def smallest_text_px(fig):
-    """The height in pixels of the smallest visible text of ``fig`` when saved at its dpi (drawn first)."""
+    """The height in pixels of the smallest visible text of ``fig`` at its dpi (call it after the figure is drawn)."""
     from matplotlib.text import Text
-    fig.canvas.draw()
     sizes = [text.get_fontsize() for text in fig.findobj(Text) if text.get_visible() and text.get_text().strip()]
     return min(sizes, default=MIN_FONT_PT) * fig.dpi / 72.0
 
 
+def _with_text_chunk(png, key, value):
+    """``png`` with a tEXt chunk ``key: value`` inserted before its end (the PNG format's own metadata)."""
+    data = key.encode("latin-1") + b"\0" + value.encode("latin-1")
+    chunk = struct.pack(">I", len(data)) + b"tEXt" + data + struct.pack(">I", zlib.crc32(b"tEXt" + data))
+    end = png.rindex(b"IEND") - 4
+    return png[:end] + chunk + png[end:]
+
+
 def _png(fig):
-    """The PNG of ``fig`` as IPython shows it (tight bounding box), with its smallest text recorded."""
+    """The PNG of ``fig`` as IPython shows it (tight bounding box), with its smallest text recorded.
+
+    One savefig draws the figure (the tick labels it shows are only known then); the text sizes are read
+    afterwards and written into the PNG's own metadata, so the figure is not drawn once more for them.
+    """
     if not fig.axes and not fig.texts:
         return None
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight", facecolor="white",
-                metadata={"dlcourse-min-font-px": f"{smallest_text_px(fig):.2f}"})
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    fig.savefig(buffer, format="png", bbox_inches="tight", facecolor="white")
+    png = _with_text_chunk(buffer.getvalue(), "dlcourse-min-font-px", f"{smallest_text_px(fig):.2f}")
+    return base64.b64encode(png).decode("ascii")
 
 
 def book_style():

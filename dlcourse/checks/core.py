@@ -16,6 +16,8 @@ What every check holds a student's function to, the *contract* of an exercise:
 - **honesty**: a student's function that calls the reference implementation of its own exercise fails at
   once with the rule the grader applies (it scores 0 when graded), so what passes here passes when graded.
 """
+import contextlib
+import io
 import numbers
 import sys
 import types
@@ -65,7 +67,8 @@ class Checker:
         """
         __tracebackhide__ = True
         self.called[_identity(fn)] = fn
-        with warnings.catch_warnings(), np.errstate(all="ignore"), _ReferenceGuard(self.name, fn):
+        with warnings.catch_warnings(), np.errstate(all="ignore"), _ReferenceGuard(self.name, fn), \
+                contextlib.redirect_stderr(io.StringIO()):      # nbgrader scores a test cell that writes there 0
             warnings.simplefilter("ignore")
             try:
                 return fn(*args, **kwargs)
