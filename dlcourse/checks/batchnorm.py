@@ -16,6 +16,16 @@ from .core import Checker, CheckError, _matches, _matches_all, describe
 
 __all__ = ["check_batchnorm_forward", "check_batchnorm_backward"]
 
+
+def torch_one_thread():
+    """torch, imported when a check first needs it, with one intra-op thread: the checks' tensors are tiny, and on a
+    busy machine a second thread makes every call wait (the notebook's threadpool_limits does not reach a library
+    imported after it)."""
+    import torch
+    if torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+    return torch
+
 # (batch sizes of the training steps, D, momentum, eps): "default" is not passed (the signature's default is
 # used); momentum None is torch's cumulative average
 FORWARD_CASES = (((4, 7, 4, 5), 3, "default", "default"), ((5, 3, 6), 4, 0.3, 1e-3),
@@ -45,7 +55,7 @@ def _state_copy(state):
 def torch_batchnorm_run(xs, gamma, beta, momentum, eps, x_eval):
     """BatchNorm1d trained on the batches ``xs`` and then evaluated on ``x_eval``: per step (out, running_mean,
     running_var, num_batches_tracked), then the evaluation output."""
-    import torch
+    torch = torch_one_thread()
     d = xs[0].shape[1]
     bn = torch.nn.BatchNorm1d(d, eps=eps, momentum=momentum).double()
     with torch.no_grad():
@@ -278,8 +288,8 @@ def close_gradients(checker, got, want, mistakes, context, scales):
 
 def torch_batchnorm_grads(x, gamma, beta, dout, train, state, eps):
     """dx, dgamma, dbeta of sum(out * dout) from torch autograd through F.batch_norm, float64."""
-    import torch
-    import torch.nn.functional as F
+    torch = torch_one_thread()
+    F = torch.nn.functional
     xt, gt, bt = (torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (x, gamma, beta))
     mean, var = (torch.tensor(a, dtype=torch.float64) for a in (state.running_mean, state.running_var))
     out = F.batch_norm(xt, mean, var, gt, bt, training=train, eps=eps)

@@ -10,7 +10,8 @@ import numpy as np
 from .. import normalization as ref
 from ..gradcheck import numerical_gradient
 from ..normalization import BatchNormState, LayerNormCache
-from .batchnorm import batches, batchnorm_params, close_gradients, gradient_scales, torch_batchnorm_run
+from .batchnorm import (batches, batchnorm_params, close_gradients, gradient_scales, torch_batchnorm_run,
+                        torch_one_thread)
 from .batchnorm_mistakes import (LAYERNORM_BACKWARD_MISTAKES, LAYERNORM_FORWARD_MISTAKES, layernorm_backward_like,
                                  layernorm_forward_like, quietly)
 from .core import Checker, _matches, describe
@@ -42,7 +43,7 @@ def _live(mistakes, want):
 
 def torch_layernorm(x, gamma, beta, eps, dout=None):
     """nn.LayerNorm(D, eps) with weight gamma and bias beta, float64: out, and (dx, dgamma, dbeta) if dout."""
-    import torch
+    torch = torch_one_thread()
     d = x.shape[1]
     ln = torch.nn.LayerNorm(d, eps=eps).double()
     with torch.no_grad():
@@ -196,7 +197,7 @@ def check_population_statistics(population_statistics, seed=0, cases=(((4, 7, 4,
 
 def torch_fold(w, b, gamma, beta, state, eps):
     """torch.nn.utils.fusion.fuse_linear_bn_eval on a Linear and an eval-mode BatchNorm1d (float64) -> (w', b')."""
-    import torch
+    torch = torch_one_thread()
     from torch.nn.utils.fusion import fuse_linear_bn_eval
     m, d = w.shape
     linear, bn = torch.nn.Linear(d, m).double(), torch.nn.BatchNorm1d(m, eps=eps).double()
