@@ -22,6 +22,8 @@ def check_activation_derivatives(sigmoid_derivative, tanh_derivative, relu_deriv
     rng = np.random.default_rng(seed)
     inputs = [3.0 * rng.standard_normal(shape) for shape in shapes]
     inputs.append(np.array([-800.0, -40.0, -1e-3, 0.0, 1e-3, 40.0, 800.0]))
+    inputs.append(np.array(0.5))                                   # "any shape" includes a single number
+    inputs.append(rng.standard_normal(5).astype(np.float32))       # and float32 arrays
     cases = [
         ("sigmoid_derivative", sigmoid_derivative, act.sigmoid_derivative, lambda a: [
             ("sigma(a) itself, not its derivative", act.sigmoid(a)),
@@ -63,20 +65,20 @@ def check_linear_backward(linear_backward, seed=0, shapes=((4, 3, 2), (1, 5, 1),
         for what, before, after in zip(("x", "w", "dout"), saved, (x, w, dout)):
             unchanged(checker, what, before, after)
         context = f"for N={n}, D={d}, M={m}"
-        checker.require(isinstance(result, tuple) and len(result) == 3,
-                        f"should return a tuple (dx, dw, db), but returned {describe(result)}.")
-        dx, dw, db = result
-        checker.close("dx", dx, dout @ w, [("dout W / N: dout already contains the 1/N", dout @ w / n)],
-                      context=context)
-        checker.close("dw", dw, dout.T @ x, [
-            ("dout^T x / N: dout already contains the 1/N of the averaged loss", dout.T @ x / n),
-            ("x^T dout, the transpose of dW: weights are stored as (out, in), so dW = dout^T x", x.T @ dout)],
-            context=context)
-        checker.close("db", db, dout.sum(axis=0), [
-            ("the mean of dout over the batch; it should be the sum (dout already contains the 1/N)",
-             dout.mean(axis=0)),
-            ("the sum of dout over the outputs instead of over the batch", dout.sum(axis=1))],
-            context=context)
+        dx, dw, db = checker.unpack(result, ("dx", "dw", "db"), context)
+        want = (dout @ w, dout.T @ x, dout.sum(axis=0))
+        checker.close_all(list(zip(("dx", "dw", "db"), (dx, dw, db), want)), [
+            ("dout W / N for dx: dout already contains the 1/N", (want[0] / n, want[1], want[2])),
+            ("dout^T x / N for dW: dout already contains the 1/N of the averaged loss",
+             (want[0], want[1] / n, want[2])),
+            ("all three divided by N: dout already contains the 1/N of the averaged loss",
+             (want[0] / n, want[1] / n, want[2] / n)),
+            ("x^T dout for dW, its transpose: weights are stored as (out, in), so dW = dout^T x",
+             (want[0], x.T @ dout, want[2])),
+            ("the mean of dout over the batch for db; it should be the sum (dout already contains the 1/N)",
+             (want[0], want[1], dout.mean(axis=0))),
+            ("the sum of dout over the outputs for db, instead of over the batch",
+             (want[0], want[1], dout.sum(axis=1)))], context=context)
     checker.done()
 
 
@@ -98,22 +100,21 @@ def check_softmax_cross_entropy(softmax_cross_entropy, seed=0, shapes=((5, 3), (
         saved = logits.copy()
         result = checker.call(softmax_cross_entropy, logits, labels)
         unchanged(checker, "logits", saved, logits)
-        checker.require(isinstance(result, tuple) and len(result) == 2,
-                        f"should return a tuple (loss, grad), but returned {describe(result)}.")
-        loss, grad = result
-        checker.require(np.ndim(loss) == 0,
-                        f"the loss should be a single number (the average over the batch), "
-                        f"got an array of shape {np.shape(loss)}.")
+        loss, grad = checker.unpack(result, ("loss", "grad"), context)
+        if isinstance(loss, np.ndarray) and loss.ndim:
+            checker.fail(f"the loss should be a single number (the average over the batch), "
+                         f"got an array of shape {loss.shape} {context}.")
         want_loss, want_grad = reference_softmax_cross_entropy(logits, labels)
         onehot = np.eye(k)[labels]
-        checker.close("the loss", loss, want_loss, [
-            ("the sum over the batch; the loss is the average (divide by N)", want_loss * n)],
-            context=context)
-        checker.close("the gradient", grad, want_grad, [
-            ("(softmax - Y) without the 1/N of the average", want_grad * n),
-            ("softmax(s) / N: the one-hot targets were not subtracted", act.softmax(logits) / n),
-            ("(Y - softmax) / N: the sign is flipped", -want_grad),
-            ("-Y / N: the softmax term is missing", -onehot / n)], context=context)
+        checker.close_all([("the loss", loss, want_loss), ("the gradient", grad, want_grad)], [
+            ("the sum over the batch for the loss; the loss is the average (divide by N)", (want_loss * n, want_grad)),
+            ("(softmax - Y) without the 1/N of the average for the gradient", (want_loss, want_grad * n)),
+            ("sums over the batch in both the loss and the gradient: J is the average, so both carry 1/N",
+             (want_loss * n, want_grad * n)),
+            ("softmax(a) / N for the gradient: the one-hot targets were not subtracted",
+             (want_loss, act.softmax(logits) / n)),
+            ("(Y - softmax) / N for the gradient: the sign is flipped", (want_loss, -want_grad)),
+            ("-Y / N for the gradient: the softmax term is missing", (want_loss, -onehot / n))], context=context)
     shifted_loss, _ = checker.call(softmax_cross_entropy, cases[0][0] + 500.0, cases[0][1])
     checker.close("the loss after adding 500 to every logit", shifted_loss,
                   reference_softmax_cross_entropy(*cases[0])[0],
@@ -167,13 +168,14 @@ def check_mlp_backward(mlp_backward, seed=0,
         checker.require(not missing, f"the gradients of {', '.join(missing)} are missing {context}.")
         want = reference_mlp_backward(dout, caches)
         variants = {what: _mlp_backward_variant(dout, caches, what) for what in ("z", "skip")}
-        for key in params:
-            checker.close(f"grads[{key!r}]", grads[key], want[key], [
-                ("the gradient with h'(z) in place of h'(a): the derivative must be taken at the "
-                 "pre-activation a", variants["z"][key]),
-                ("the gradient without the activation derivative h'(a)", variants["skip"][key]),
-                ("the gradient divided by N once more (dout already carries the 1/N)", want[key] / n)],
-                context=context)
+        keys = list(params)
+        checker.close_all([(f"grads[{key!r}]", grads[key], want[key]) for key in keys], [
+            ("the gradient with h'(z) in place of h'(a): the derivative must be taken at the pre-activation a",
+             [variants["z"][key] for key in keys]),
+            ("the gradient without the activation derivative h'(a)", [variants["skip"][key] for key in keys]),
+            ("the gradient divided by N once more (dout already carries the 1/N)", [want[key] / n for key in keys]),
+            ("the bias gradients divided by N (a mean over the batch where the sum is right: dout carries the 1/N)",
+             [want[key] / n if key.startswith("b") else want[key] for key in keys])], context=context)
         numerical = reference_numerical_gradient(
             lambda w: np.sum(mlp_forward({**params, "W1": w}, x, activation)[0] * dout), params["W1"].copy())
         checker.close("grads['W1'] compared with a numerical gradient", grads["W1"], numerical,
@@ -184,6 +186,11 @@ def check_mlp_backward(mlp_backward, seed=0,
 def _test_function(x):
     """f(x) = sum(sin(x) x^2) + log(sum(exp(x))): smooth, not separable, with a known gradient."""
     return float(np.sum(np.sin(x) * x ** 2) + np.log(np.sum(np.exp(x))))
+
+
+def _wiggly_function(x):
+    """f(x) = sum(sin(100 x)): its central difference with h = 1e-5 is off by about h^2 100^2 / 6 ~ 2e-7 (relative)."""
+    return float(np.sum(np.sin(100.0 * x)))
 
 
 def _test_gradient(x):
@@ -200,7 +207,8 @@ def check_numerical_gradient(numerical_gradient, seed=0, shapes=((4,), (2, 3), (
         saved = x.copy()
         context = f"for x of shape {shape}"
         got = checker.call(numerical_gradient, _test_function, x, 1e-5)
-        unchanged(checker, "x (restore every entry after perturbing it)", saved, x, tolerance=1e-12)
+        unchanged(checker, "x", saved, x, tolerance=1e-12,
+                  advice="perturb one entry at a time and put its old value back before the next one.")
         checker.close("the numerical gradient with h=1e-5", got, _test_gradient(saved),
                       _difference_mistakes(saved, 1e-5), rtol=1e-6, atol=1e-7, context=context)
         h = 0.1
@@ -209,6 +217,11 @@ def check_numerical_gradient(numerical_gradient, seed=0, shapes=((4,), (2, 3), (
         checker.close(f"the numerical gradient with h={h}", got, want, _difference_mistakes(saved, h) + [
             ("the exact gradient, as if a much smaller step were used: use the step h you were given",
              _test_gradient(saved))], rtol=1e-7, atol=1e-9, context=context)
+        # sin(100 x) has a large third derivative, so h = 1e-5 and another default step differ visibly
+        got = checker.call(numerical_gradient, _wiggly_function, saved.copy())
+        checker.close("the numerical gradient with the default step", got,
+                      reference_numerical_gradient(_wiggly_function, saved.copy(), 1e-5),
+                      rtol=1e-9, atol=1e-9, context=context + " (numerical_gradient(f, x) must use h=1e-5)")
     checker.done()
 
 

@@ -289,7 +289,7 @@ def _known_mistake(got_array, mistakes):
     return ""
 
 
-def unchanged(checker, what, before, after, tolerance=0.0):
+def unchanged(checker, what, before, after, tolerance=0.0, advice="compute new arrays instead of editing it."):
     """``after`` equals ``before`` up to ``tolerance`` times its largest entry (at least 1).
 
     A tolerance forgives rounding, e.g. of x + h - 2h + h, which differs from x in the last bit.
@@ -297,6 +297,6 @@ def unchanged(checker, what, before, after, tolerance=0.0):
     __tracebackhide__ = True
     scale = max(np.max(np.abs(before), initial=0.0), 1.0)
     checker.require(before.shape == after.shape and np.all(np.abs(after - before) <= tolerance * scale),
-                    f"your function changed its input {what}; compute new arrays instead of editing it.")
+                    f"your function changed its input {what}; {advice}")
 
 

@@ -170,6 +170,11 @@ def _visible(source):
     return re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", "", source, flags=re.S)
 
 
+def _hidden(source):
+    """The hidden part of a test cell (what runs after its visible part when graded)."""
+    return "\n".join(re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", source, flags=re.S))
+
+
 def _run(source, namespace):
     """(passed, message) of a test cell's code."""
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -184,7 +189,9 @@ def run_entry(chapter, entry):
     """Check level: {"visible": (passed, message), "graded": (passed, message)} for one entry."""
     test = chapter.test_of(entry.exercise).source
     namespace = notebook_namespace(chapter, chapter.solved(entry.exercise, entry.source))
-    return {"visible": _run(_visible(test), namespace), "graded": _run(test, namespace)}
+    visible = _run(_visible(test), namespace)
+    # the graded cell runs the visible calls first: when they fail, so does the cell; else its hidden calls decide
+    return {"visible": visible, "graded": _run(_hidden(test), namespace) if visible[0] else visible}
 
 
 def verdict(entry, results):

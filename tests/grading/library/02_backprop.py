@@ -65,6 +65,18 @@ def sigmoid_derivative(a):
     return np.array([one(float(v)) for v in np.ravel(a)]).reshape(np.shape(a))
 
 
+@mistake("sigmoid_derivative", "forgets to return", "is None")
+def sigmoid_derivative(a):
+    s = activations.sigmoid(a)
+    s * (1 - s)
+
+
+@mistake("sigmoid_derivative", "returns a list", "should be a numpy array")
+def sigmoid_derivative(a):
+    s = activations.sigmoid(a)
+    return list(s * (1 - s))
+
+
 # ---------------------------------------------------------------------- tanh_derivative
 
 
@@ -102,6 +114,16 @@ def tanh_derivative(a):
 def tanh_derivative(a):
     import math
     return np.array([1 - math.tanh(float(v)) ** 2 for v in np.ravel(a)]).reshape(np.shape(a))
+
+
+@mistake("tanh_derivative", "1 - tanh(a^2): the square in the wrong place", "is wrong")
+def tanh_derivative(a):
+    return 1 - np.tanh(a ** 2)
+
+
+@mistake("tanh_derivative", "returns a list", "should be a numpy array")
+def tanh_derivative(a):
+    return [1 - np.tanh(v) ** 2 for v in a]
 
 
 # ---------------------------------------------------------------------- relu_derivative
@@ -145,6 +167,11 @@ def relu_derivative(a):
 @correct("relu_derivative", "np.where")
 def relu_derivative(a):
     return np.where(a > 0, 1.0, 0.0)
+
+
+@correct("relu_derivative", "a loop over the entries")
+def relu_derivative(a):
+    return np.array([1.0 if v > 0 else 0.0 for v in np.ravel(a)]).reshape(np.shape(a))
 
 
 # ---------------------------------------------------------------------- linear_backward
@@ -230,6 +257,37 @@ def linear_backward(dout, cache):
 def linear_backward(dout, cache):
     x, w, dout = (np.asarray(v, dtype=np.float32) for v in (cache.x, cache.w, dout))
     return dout @ w, dout.T @ x, dout.sum(axis=0)
+
+
+@mistake("linear_backward", "forgets to return", "did you forget a `return`?")
+def linear_backward(dout, cache):
+    x, w = cache
+    dx, dw, db = dout @ w, dout.T @ x, dout.sum(axis=0)
+
+
+@mistake("linear_backward", "returns a list [dx, dw, db]", "which makes a tuple")
+def linear_backward(dout, cache):
+    x, w = cache
+    return [dout @ w, dout.T @ x, dout.sum(axis=0)]
+
+
+@mistake("linear_backward", "divides all three by N", "all three divided by N")
+def linear_backward(dout, cache):
+    x, w = cache
+    n = len(dout)
+    return dout @ w / n, dout.T @ x / n, dout.sum(axis=0) / n
+
+
+@mistake("linear_backward", "dx divided by N and dW transposed: two mistakes, neither named alone", "dx is wrong")
+def linear_backward(dout, cache):
+    x, w = cache
+    return dout @ w / len(dout), x.T @ dout, dout.sum(axis=0)
+
+
+@correct("linear_backward", "transposes and a vector of ones")
+def linear_backward(dout, cache):
+    x, w = cache
+    return (w.T @ dout.T).T, (x.T @ dout).T, np.ones(len(dout)) @ dout
 
 
 # ---------------------------------------------------------------------- softmax_cross_entropy
@@ -318,6 +376,21 @@ def softmax_cross_entropy(logits, labels):
     log_p = s - np.logaddexp.reduce(s, axis=1, keepdims=True)
     onehot = np.eye(s.shape[1], dtype=np.float32)[labels]
     return -np.mean(np.sum(onehot * log_p, axis=1)), (np.exp(log_p) - onehot) / len(s)
+
+
+@mistake("softmax_cross_entropy", "returns the loss only", "should return a tuple (loss, grad)")
+def softmax_cross_entropy(logits, labels):
+    n = len(logits)
+    return float(-activations.log_softmax(logits)[np.arange(n), labels].mean())
+
+
+@mistake("softmax_cross_entropy", "sums over the batch in the loss and the gradient", "sums over the batch in both")
+def softmax_cross_entropy(logits, labels):
+    n = len(logits)
+    log_p = activations.log_softmax(logits)
+    grad = np.exp(log_p)
+    grad[np.arange(n), labels] -= 1
+    return float(-log_p[np.arange(n), labels].sum()), grad
 
 
 # ---------------------------------------------------------------------- mlp_backward
@@ -418,6 +491,33 @@ def mlp_backward(dout, caches):
     return grads
 
 
+@mistake("mlp_backward", "bias gradients averaged over the batch", "the bias gradients divided by N")
+def mlp_backward(dout, caches):
+    grads, delta = {}, dout
+    for layer in range(len(caches), 0, -1):
+        linear_cache, activation_cache = caches[layer - 1]
+        if activation_cache is not None:
+            delta = activation_backward(delta, activation_cache)
+        grads[f"W{layer}"] = delta.T @ linear_cache.x
+        grads[f"b{layer}"] = delta.mean(axis=0)
+        delta = delta @ linear_cache.w
+    return grads
+
+
+@correct("mlp_backward", "float32 throughout")
+def mlp_backward(dout, caches):
+    grads, delta = {}, dout.astype(np.float32)
+    for layer in range(len(caches), 0, -1):
+        (x, w), activation_cache = caches[layer - 1]
+        if activation_cache is not None:
+            h_prime = activations.get_activation(activation_cache.name).derivative
+            delta = delta * h_prime(activation_cache.a.astype(np.float32)).astype(np.float32)
+        grads[f"W{layer}"] = delta.T @ x.astype(np.float32)
+        grads[f"b{layer}"] = delta.sum(axis=0)
+        delta = delta @ w.astype(np.float32)
+    return grads
+
+
 # ---------------------------------------------------------------------- numerical_gradient
 
 
@@ -511,3 +611,30 @@ def numerical_gradient(f, x, h=1e-5):
         step[i] = h
         grad[i] = (f((flat + step).reshape(x.shape)) - f((flat - step).reshape(x.shape))) / (2 * h)
     return grad.reshape(x.shape)
+
+
+@mistake("numerical_gradient", "forgets to return", "is None")
+def numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        old = x[index]
+        x[index] = old + h
+        f_plus = f(x)
+        x[index] = old - h
+        f_minus = f(x)
+        x[index] = old
+        grad[index] = (f_plus - f_minus) / (2 * h)
+
+
+@mistake("numerical_gradient", "another default step, h=1e-7", "must use h=1e-5")
+def numerical_gradient(f, x, h=1e-7):
+    grad = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        old = x[index]
+        x[index] = old + h
+        f_plus = f(x)
+        x[index] = old - h
+        f_minus = f(x)
+        x[index] = old
+        grad[index] = (f_plus - f_minus) / (2 * h)
+    return grad
