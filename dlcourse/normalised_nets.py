@@ -6,10 +6,14 @@ Book: chapter 05_batchnorm (experiments). Networks are built with the layer prot
   output layer, and returns the network with its list of layers (to look inside it, :func:`forward_to`);
 - :func:`train_sgd` trains it on minibatches of full size drawn without replacement, with a ``probe`` called
   every few steps, and stops early when the loss is no longer finite;
-- the measurements: :func:`accuracy`, :func:`loss_variation` (the loss along the gradient direction and the change
+- the measurements: :func:`mean_loss`, :func:`accuracy`, :func:`loss_variation` (the loss along the gradient direction and the change
   of the gradient along it, Santurkar et al. 2018, Fig. 4), :func:`gradient_shift` (their "internal covariate
-  shift" of one layer: how much its gradient changes when the layers below it take their step) and
-  :func:`population_state` (the statistics of every batch-norm layer averaged over a data set).
+  shift" of one layer: how much its gradient changes when the layers below it take their step), the probes
+  :func:`percentiles_probe` and :func:`landscape_probe` that record them during training, and
+  :func:`batch_dependence` (how often a prediction changes with the batch mates);
+- inference: :func:`population_state` (the statistics of every batch-norm layer averaged over a data set) and
+  :func:`fold_network` (every batch norm folded into the linear layer before it, a plain MLP for
+  ``network.mlp_forward``).
 
 The noise layer of Santurkar et al.'s "noisy batch norm" (:func:`noise`) scales and shifts every unit by random
 amounts, drawn afresh at every training step from the ``rng`` passed to ``forward``.
@@ -22,8 +26,10 @@ from . import losses, normalization
 from . import sequential as sq
 from .layers import ActivationCache
 
-__all__ = ["NormalisedMLP", "normalised_mlp", "noise", "forward_to", "activation_inputs", "train_sgd", "accuracy",
-           "loss_variation", "gradient_shift", "population_state"]
+__all__ = ["NormalisedMLP", "normalised_mlp", "noise", "forward_to", "activation_inputs", "train_sgd", "mean_loss",
+           "accuracy",
+           "loss_variation", "gradient_shift", "percentiles_probe", "landscape_probe", "batch_dependence",
+           "population_state", "fold_network"]
 
 
 class NormalisedMLP(NamedTuple):
@@ -144,6 +150,14 @@ def train_sgd(model, params, state, data, steps, batch_size, lr, rng, probe=None
     return params, state, history
 
 
+def mean_loss(model, params, state, data):
+    """The softmax cross-entropy of ``model`` on ``data`` (x, y) in evaluation mode (overflow silenced: a run that
+    stalled may produce huge logits)."""
+    x, y = data
+    with np.errstate(all="ignore"):
+        return float(losses.softmax_cross_entropy(model.net.forward(params, state, x, train=False)[0], y)[0])
+
+
 def accuracy(model, params, state, data, train=False):
     """The fraction of ``data`` (x, y) classified correctly, in evaluation mode (or with batch statistics)."""
     x, y = data
@@ -200,3 +214,60 @@ def population_state(model, params, state, x, batch_size, statistics=normalizati
         state.update({f"{index}.running_mean": result.running_mean, f"{index}.running_var": result.running_var,
                       f"{index}.num_batches_tracked": np.array(result.num_batches_tracked)})
     return state
+
+
+def percentiles_probe(model, test_data=None, layer=-1, unit=0):
+    """A probe for :func:`train_sgd`: the 15th, 50th and 85th percentiles over the minibatch of the input of one unit
+    to its activation (hidden layer ``layer``, unit ``unit``), and the accuracy on ``test_data`` (x, y) if given."""
+    def probe(step, params, state, x, y, cache):
+        record = {"percentiles": np.percentile(activation_inputs(cache)[layer][:, unit], [15, 50, 85])}
+        if test_data is not None:
+            record["test_accuracy"] = accuracy(model, params, state, test_data)
+        return record
+    return probe
+
+
+def landscape_probe(model, step_sizes=(0.05, 0.1, 0.2, 0.4), lr=0.1):
+    """A probe for :func:`train_sgd`: :func:`loss_variation` along the gradient (the range of the losses and the
+    largest change of the gradient) and the :func:`gradient_shift` of the last hidden layer's weights for ``lr``."""
+    key = f"{[i for i, layer in enumerate(model.layers) if layer.name.startswith('linear')][-2]}.W"
+
+    def probe(step, params, state, x, y, cache):
+        values, changes = loss_variation(model, params, state, x, y, step_sizes)
+        shift, cosine = gradient_shift(model, params, state, x, y, lr, key)
+        return {"loss_range": (values.min(), values.max()), "gradient_change": changes.max(), "shift": shift,
+                "cosine": cosine}
+    return probe
+
+
+def batch_dependence(model, params, state, x, batch_size, rng):
+    """The fraction of the rows of x whose predicted class changes when x is fed in training mode (batch statistics)
+    in batches of ``batch_size``, in two random orders (full batches only)."""
+    n = len(x) - len(x) % batch_size
+    predictions = []
+    for _ in range(2):
+        order, predicted = rng.permutation(n), np.empty(n, dtype=int)
+        for start in range(0, n, batch_size):
+            rows = order[start:start + batch_size]
+            predicted[rows] = model.net.forward(params, state, x[rows], train=True)[0].argmax(axis=1)
+        predictions.append(predicted)
+    return float(np.mean(predictions[0] != predictions[1]))
+
+
+def fold_network(model, params, state, fold=normalization.fold_batchnorm):
+    """The parameters {"W1": ..., "b1": ..., ...} of the plain MLP (``network.mlp_forward``) that computes what
+    ``model`` computes in evaluation: every batch norm folded by ``fold`` (``normalization.fold_batchnorm`` or a
+    student's) into the linear layer before it. Works for linear, [batch norm], activation, ..., linear stacks."""
+    plain, layers = {}, model.layers
+    for index, layer in enumerate(layers):
+        if not layer.name.startswith("linear"):
+            continue
+        w, b = params[f"{index}.W"], params[f"{index}.b"]
+        if index + 1 < len(layers) and layers[index + 1].name.startswith("batchnorm"):
+            k = index + 1
+            running = normalization.BatchNormState(state[f"{k}.running_mean"], state[f"{k}.running_var"],
+                                                   int(state[f"{k}.num_batches_tracked"]))
+            w, b = fold(w, b, params[f"{k}.gamma"], params[f"{k}.beta"], running)
+        number = len(plain) // 2 + 1
+        plain[f"W{number}"], plain[f"b{number}"] = w, b
+    return plain
