@@ -5,7 +5,8 @@ Book: chapter 05_batchnorm (experiments). Networks are built with the layer prot
 - :func:`normalised_mlp` stacks linear -> [batch norm | layer norm] -> [noise] -> activation blocks and a linear
   output layer, and returns the network with its list of layers (to look inside it, :func:`forward_to`);
 - :func:`train_sgd` trains it on minibatches of full size drawn without replacement, with a ``probe`` called
-  every few steps, and stops early when the loss is no longer finite;
+  every few steps, and stops early when the loss is no longer finite; :func:`train_network` builds, initialises
+  and trains one from a seed;
 - the measurements: :func:`mean_loss`, :func:`accuracy`, :func:`loss_variation` (the loss along the gradient direction and the change
   of the gradient along it, Santurkar et al. 2018, Fig. 4), :func:`gradient_shift` (their "internal covariate
   shift" of one layer: how much its gradient changes when the layers below it take their step), the probes
@@ -26,7 +27,8 @@ from . import losses, normalization
 from . import sequential as sq
 from .layers import ActivationCache
 
-__all__ = ["NormalisedMLP", "normalised_mlp", "noise", "forward_to", "activation_inputs", "train_sgd", "mean_loss",
+__all__ = ["NormalisedMLP", "normalised_mlp", "noise", "forward_to", "activation_inputs", "train_sgd", "train_network",
+           "mean_loss",
            "accuracy",
            "loss_variation", "gradient_shift", "percentiles_probe", "landscape_probe", "batch_dependence",
            "population_state", "fold_network"]
@@ -148,6 +150,21 @@ def train_sgd(model, params, state, data, steps, batch_size, lr, rng, probe=None
             params = {key: value - lr * grads[key] for key, value in params.items()}
             state = new_state
     return params, state, history
+
+
+def train_network(sizes, activation, norm, data, steps, batch_size, lr, seed, probe=None, every=10, **options):
+    """Build :func:`normalised_mlp` (``options`` go to it), initialise it and train it with :func:`train_sgd`, all
+    randomness from ``np.random.default_rng(seed)``; ``probe(model)`` makes the probe, if given.
+
+    Returns (model, params, state, history, final loss on ``data`` in evaluation mode, nan if training diverged).
+    """
+    rng = np.random.default_rng(seed)
+    model = normalised_mlp(sizes, activation, norm, **options)
+    params, state = model.net.init(rng)
+    params, state, history = train_sgd(model, params, state, data, steps, batch_size, lr, rng,
+                                       probe=probe(model) if probe else None, every=every)
+    final = np.nan if history["diverged"] else mean_loss(model, params, state, data)
+    return model, params, state, history, final
 
 
 def mean_loss(model, params, state, data):

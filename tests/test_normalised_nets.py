@@ -113,3 +113,15 @@ def test_gradient_shift_of_the_first_layer_is_zero_and_loss_variation_starts_at_
     out = model.net.forward(params, state, x, train=True)[0]
     assert values[0] == pytest.approx(softmax_cross_entropy(out, y)[0], rel=1e-12) and changes[0] == 0.0
     assert changes[1] > 0.0
+
+
+def test_train_network_is_build_init_train_from_one_seed():
+    x, y = data()
+    model, params, state, history, final = normalised_nets.train_network([6, 8, 3], "relu", "batch", (x, y), 10, 8,
+                                                                         0.1, seed=3)
+    assert final == normalised_nets.mean_loss(model, params, state, (x, y)) and len(history["loss"]) == 10
+    again = normalised_nets.train_network([6, 8, 3], "relu", "batch", (x, y), 10, 8, 0.1, seed=3)
+    assert all(np.array_equal(params[key], again[1][key]) for key in params)
+    *_, diverged = normalised_nets.train_network([6, 8, 3], "relu", None, (x, y), 10, 8, 0.1, seed=3,
+                                                 weight_scale=1e200)      # the logits overflow
+    assert np.isnan(diverged)
