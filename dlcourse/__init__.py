@@ -2,12 +2,12 @@
 
 Each module holds one idea; the book chapter it belongs to is named in its docstring.
 """
-from . import (activations, adaptive, autoencoder, averaging, book, checks, datasets, dropout, fallback, gradcheck, init, layers,
-               logistic, losses, network, normalization, optim, pca, plotting, schedules, sequential, surfaces,
-               training)
+from . import (activations, adaptive, autoencoder, averaging, book, checks, datasets, dropout, fallback, gradcheck,
+               init, layers, logistic, losses, network, normalised_nets, normalization, optim, pca, plotting,
+               schedules, sequential, surfaces, training)
 
 __version__ = "0.1.0"
 
-__all__ = ["activations", "adaptive", "autoencoder", "averaging", "book", "checks", "datasets", "dropout", "fallback", "gradcheck",
-           "init", "layers", "logistic", "losses", "network", "normalization", "optim", "pca", "plotting", "schedules",
-           "sequential", "surfaces", "training", "__version__"]
+__all__ = ["activations", "adaptive", "autoencoder", "averaging", "book", "checks", "datasets", "dropout", "fallback",
+           "gradcheck", "init", "layers", "logistic", "losses", "network", "normalised_nets", "normalization", "optim",
+           "pca", "plotting", "schedules", "sequential", "surfaces", "training", "__version__"]

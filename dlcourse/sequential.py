@@ -12,7 +12,7 @@ tests prove that ``mlp(sizes, activation)`` here computes exactly what ``network
     dx, grads = layer.backward(dout, cache)
 
 - ``params``: dict of learnable arrays (``"W"`` (out, in) and ``"b"`` for a linear layer, ``"gamma"`` and
-  ``"beta"`` for batch norm); ``grads`` has exactly the same keys and shapes.
+  ``"beta"`` for batch norm and layer norm); ``grads`` has exactly the same keys and shapes.
 - ``state``: dict of arrays that change in training but are not learned by gradient descent (batch norm's
   ``"running_mean"``, ``"running_var"``, ``"num_batches_tracked"``). ``forward`` returns the new state and
   never modifies the one it was given; evaluation returns it unchanged.
@@ -48,7 +48,7 @@ from . import normalization
 from .init import init_weight
 from .layers import activation_backward, activation_forward, linear_backward, linear_forward
 
-__all__ = ["Layer", "SequentialCache", "sequential", "linear", "activation", "batchnorm", "dropout", "mlp",
+__all__ = ["Layer", "SequentialCache", "sequential", "linear", "activation", "batchnorm", "layernorm", "dropout", "mlp",
            "is_weight", "loss_and_grads", "predict"]
 
 
@@ -86,7 +86,7 @@ def sequential(*layers):
     """The layer x -> layers[-1](... layers[0](x)): params, state and grads as flat dicts keyed "index.name"."""
     if not layers or not all(isinstance(layer, Layer) for layer in layers):
         raise TypeError("sequential takes one or more layers made by linear(), activation(), batchnorm(), "
-                        "dropout() or sequential().")
+                        "layernorm(), dropout() or sequential().")
 
     def init(rng):
         params, state = {}, {}
@@ -153,30 +153,53 @@ def activation(name):
     return Layer(_no_state, forward, backward, name)
 
 
-def batchnorm(d, momentum=0.1, eps=1e-5, dtype=np.float64):
+def batchnorm(d, momentum=0.1, eps=1e-5, dtype=np.float64, forward=normalization.batchnorm_forward,
+              backward=normalization.batchnorm_backward):
     """Batch normalisation over the batch axis (``dlcourse.normalization``): params gamma, beta (d,);
-    state running_mean, running_var (d,) and num_batches_tracked, updated in training as torch does."""
+    state running_mean, running_var (d,) and num_batches_tracked, updated in training as torch does.
+
+    ``forward`` and ``backward`` compute it (signatures of ``normalization.batchnorm_forward`` and
+    ``batchnorm_backward``): chapter 05 passes a student's functions to run its experiments on them."""
 
     def init_fn(rng=None):
         gamma, beta, state = normalization.batchnorm_init(d, dtype)
         return {"gamma": gamma, "beta": beta}, {"running_mean": state.running_mean, "running_var": state.running_var,
                                                  "num_batches_tracked": np.array(state.num_batches_tracked)}
 
-    def forward(params, state, x, *, train=True, rng=None):
+    def forward_fn(params, state, x, *, train=True, rng=None):
         _require(params, ["gamma", "beta"], "batchnorm")
         _require(state, ["running_mean", "running_var", "num_batches_tracked"], "batchnorm's state")
         before = normalization.BatchNormState(state["running_mean"], state["running_var"],
                                               int(state["num_batches_tracked"]))
-        out, cache, after = normalization.batchnorm_forward(x, params["gamma"], params["beta"], before, train,
-                                                            momentum, eps)
+        out, cache, after = forward(x, params["gamma"], params["beta"], before, train, momentum, eps)
         return out, cache, {"running_mean": after.running_mean, "running_var": after.running_var,
                             "num_batches_tracked": np.array(after.num_batches_tracked)}
 
-    def backward(dout, cache):
-        dx, dgamma, dbeta = normalization.batchnorm_backward(dout, cache)
+    def backward_fn(dout, cache):
+        dx, dgamma, dbeta = backward(dout, cache)
         return dx, {"gamma": dgamma, "beta": dbeta}
 
-    return Layer(init_fn, forward, backward, f"batchnorm({d})")
+    return Layer(init_fn, forward_fn, backward_fn, f"batchnorm({d})")
+
+
+def layernorm(d, eps=1e-5, dtype=np.float64, forward=normalization.layernorm_forward,
+              backward=normalization.layernorm_backward):
+    """Layer normalisation over the feature axis (``nn.LayerNorm(d)``): params gamma, beta (d,); no state, and the
+    same function in training and evaluation. ``forward`` and ``backward`` as in :func:`batchnorm`."""
+
+    def init_fn(rng=None):
+        return {"gamma": np.ones(d, dtype=dtype), "beta": np.zeros(d, dtype=dtype)}, {}
+
+    def forward_fn(params, state, x, *, train=True, rng=None):
+        _require(params, ["gamma", "beta"], "layernorm")
+        out, cache = forward(x, params["gamma"], params["beta"], eps)
+        return out, cache, state
+
+    def backward_fn(dout, cache):
+        dx, dgamma, dbeta = backward(dout, cache)
+        return dx, {"gamma": dgamma, "beta": dbeta}
+
+    return Layer(init_fn, forward_fn, backward_fn, f"layernorm({d})")
 
 
 class _Identity(NamedTuple):

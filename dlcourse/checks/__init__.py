@@ -10,11 +10,13 @@ and on success prints one line such as ``linear_backward: 9 checks passed``.
 """
 import functools
 
-from . import autoencoders, backprop, optimisers, schedules_averaging, sgd, stationary
+from . import (autoencoders, backprop, batchnorm, layernorm_inference, optimisers, schedules_averaging, sgd,
+               stationary)
 from .core import ATOL, RTOL, Checker, CheckError
 from .summary import check_all
 
-CHAPTER_MODULES = (sgd, stationary, schedules_averaging, backprop, optimisers, autoencoders)
+CHAPTER_MODULES = (sgd, stationary, schedules_averaging, backprop, optimisers, batchnorm, layernorm_inference,
+                   autoencoders)
 
 
 def _raise(error):
