@@ -213,18 +213,18 @@ class _ReferenceGuard:
 
     def __enter__(self):
         namespace = getattr(self.fn, "__globals__", None)
-        modules = [module for key, module in list(sys.modules.items())
-                   if key.startswith("dlcourse") and not key.startswith("dlcourse.checks")
-                   and isinstance(module, types.ModuleType)]
-        owners = [vars(module) for module in modules] + ([namespace] if isinstance(namespace, dict) else [])
+        sites = list(_reference_sites(self.name))
+        if isinstance(namespace, dict):
+            sites += [(namespace, attribute) for attribute, value in list(namespace.items())
+                      if _is_reference(value, self.name)]
         wrappers = {}
-        for owner in owners:
-            for attribute, value in list(owner.items()):
-                if _is_reference(value, self.name) and value is not self.fn:
-                    if id(value) not in wrappers:
-                        wrappers[id(value)] = _refusing(value, self.name)
-                    self.swapped.append((owner, attribute, value))
-                    owner[attribute] = wrappers[id(value)]
+        for owner, attribute in sites:
+            value = owner.get(attribute)
+            if _is_reference(value, self.name) and value is not self.fn:
+                if id(value) not in wrappers:
+                    wrappers[id(value)] = _refusing(value, self.name)
+                self.swapped.append((owner, attribute, value))
+                owner[attribute] = wrappers[id(value)]
         return self
 
     def __exit__(self, *exc):
@@ -232,6 +232,21 @@ class _ReferenceGuard:
             owner[attribute] = value
         self.swapped = []
         return False
+
+
+_SITES = {}     # (exercise name, number of dlcourse modules) -> [(module dict, attribute)] holding its reference
+
+
+def _reference_sites(name):
+    """Where dlcourse's modules hold the reference named ``name`` (found once, as long as no module is added)."""
+    modules = [module for key, module in list(sys.modules.items())
+               if key.startswith("dlcourse") and not key.startswith("dlcourse.checks")
+               and isinstance(module, types.ModuleType)]
+    key = (name, len(modules))
+    if key not in _SITES:
+        _SITES[key] = [(vars(module), attribute) for module in modules
+                       for attribute, value in list(vars(module).items()) if _is_reference(value, name)]
+    return _SITES[key]
 
 
 def _is_reference(value, name):
