@@ -2,11 +2,13 @@
 
 Each module holds one idea; the book chapter it belongs to is named in its docstring.
 """
-from . import (activations, adaptive, averaging, book, checks, datasets, dropout, fallback, gradcheck, init, layers,
-               logistic, losses, network, normalization, optim, plotting, schedules, sequential, surfaces, training)
+from . import (activations, adaptive, augmentation, averaging, book, checks, datasets, dropout, ensembles, fallback,
+               gradcheck, init, layers, logistic, losses, network, normalization, optim, plotting, regularisation,
+               schedules, sequential, stopping, surfaces, training)
 
 __version__ = "0.1.0"
 
-__all__ = ["activations", "adaptive", "averaging", "book", "checks", "datasets", "dropout", "fallback", "gradcheck",
-           "init", "layers", "logistic", "losses", "network", "normalization", "optim", "plotting", "schedules",
-           "sequential", "surfaces", "training", "__version__"]
+__all__ = ["activations", "adaptive", "augmentation", "averaging", "book", "checks", "datasets", "dropout",
+           "ensembles", "fallback", "gradcheck", "init", "layers", "logistic", "losses", "network", "normalization",
+           "optim", "plotting", "regularisation", "schedules", "sequential", "stopping", "surfaces", "training",
+           "__version__"]

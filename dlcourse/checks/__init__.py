@@ -10,11 +10,12 @@ and on success prints one line such as ``linear_backward: 9 checks passed``.
 """
 import functools
 
-from . import backprop, optimisers, schedules_averaging, sgd, stationary
+from . import backprop, implicit_regularisation, optimisers, regularisation, schedules_averaging, sgd, stationary
 from .core import ATOL, RTOL, Checker, CheckError
 from .summary import check_all
 
-CHAPTER_MODULES = (sgd, stationary, schedules_averaging, backprop, optimisers)
+CHAPTER_MODULES = (sgd, stationary, schedules_averaging, backprop, optimisers, regularisation,
+                   implicit_regularisation)
 
 
 def _raise(error):
