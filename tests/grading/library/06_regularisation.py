@@ -1,7 +1,7 @@
 """Chapter 06_regularisation: mistakes students make, and correct implementations unlike the instructor's.
 
 Each function is notebook code for one exercise (see dlcourse.grading.library): it may use what the chapter's
-first cell imports (np, is_weight, torch, ...) and the student's other exercise functions, never the reference
+first cell imports (np, is_weight, ...) and the student's other exercise functions, never the reference
 of its own exercise. The conventions are the exercises': the L2 penalty is mu/2 ||W||^2 on the weights only,
 ridge regression averages the loss (sklearn's alpha = N mu), the proximal step thresholds at lr nu, epochs are
 counted from 0, and every random number comes from the rng argument.
@@ -331,6 +331,7 @@ def ista_step(w, dw, lr, nu):
 
 @correct("ista_step", "torch's softshrink")
 def ista_step(w, dw, lr, nu):
+    import torch
     v = torch.from_numpy(np.asarray(w - lr * dw, dtype=np.float64))
     return torch.nn.functional.softshrink(v, lr * nu).numpy()
 
@@ -414,6 +415,7 @@ def max_norm(w, r):
 
 @correct("max_norm", "torch.renorm")
 def max_norm(w, r):
+    import torch
     return torch.renorm(torch.from_numpy(np.array(w, dtype=np.float64)), 2, 0, r).numpy()
 
 
