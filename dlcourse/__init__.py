@@ -3,12 +3,12 @@
 Each module holds one idea; the book chapter it belongs to is named in its docstring.
 """
 from . import (activations, adaptive, augmentation, averaging, book, checks, datasets, dropout, ensembles, fallback,
-               gradcheck, init, layers, logistic, losses, network, normalization, optim, plotting, regularisation,
-               schedules, sequential, stopping, surfaces, training)
+               fitting, gradcheck, init, layers, logistic, losses, network, normalization, optim, plotting,
+               regularisation, schedules, sequential, stopping, surfaces, training)
 
 __version__ = "0.1.0"
 
 __all__ = ["activations", "adaptive", "augmentation", "averaging", "book", "checks", "datasets", "dropout",
-           "ensembles", "fallback", "gradcheck", "init", "layers", "logistic", "losses", "network", "normalization",
-           "optim", "plotting", "regularisation", "schedules", "sequential", "stopping", "surfaces", "training",
-           "__version__"]
+           "ensembles", "fallback", "fitting", "gradcheck", "init", "layers", "logistic", "losses", "network",
+           "normalization", "optim", "plotting", "regularisation", "schedules", "sequential", "stopping", "surfaces",
+           "training", "__version__"]

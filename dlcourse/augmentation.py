@@ -6,7 +6,7 @@ training examples for free and teaches the model to be invariant to it.
 """
 import numpy as np
 
-__all__ = ["shift_images", "augment_with_shifts"]
+__all__ = ["shift_images", "augment_with_shifts", "shift_in_turn"]
 
 
 def shift_images(x, dy, dx, side=8):
@@ -29,3 +29,15 @@ def augment_with_shifts(x, y, shifts=((0, 1), (0, -1), (1, 0), (-1, 0)), side=8)
     """
     xs = [np.asarray(x, dtype=float)] + [shift_images(x, dy, dx, side) for dy, dx in shifts]
     return np.concatenate(xs), np.tile(np.asarray(y), len(xs))
+
+
+def shift_in_turn(x, shifts=((0, 1), (0, -1), (1, 0), (-1, 0)), side=8):
+    """Image n moved by shifts[n % len(shifts)]: every image shifted once, the shifts taken in turn.
+
+    Shapes: x (N, side * side) -> (N, side * side).
+    """
+    x = np.asarray(x, dtype=float)
+    out = np.empty_like(x)
+    for index, (dy, dx) in enumerate(shifts):
+        out[index::len(shifts)] = shift_images(x[index::len(shifts)], dy, dx, side)
+    return out

@@ -306,3 +306,11 @@ def test_shift_images_is_scipy_shift_with_zero_fill(dy, dx):
     want = np.stack([ndimage.shift(image.reshape(8, 8), (dy, dx), order=0, mode="constant", cval=0.0).ravel()
                      for image in x])
     assert np.array_equal(augmentation.shift_images(x, dy, dx), want)
+
+
+def test_shift_in_turn_shifts_each_image_once_the_ways_in_turn():
+    x = np.random.default_rng(1).random((9, 64))
+    shifts = [(0, 1), (0, -1), (1, 0), (-1, 0)]
+    want = np.stack([ndimage.shift(image.reshape(8, 8), shifts[n % 4], order=0, mode="constant", cval=0.0).ravel()
+                     for n, image in enumerate(x)])
+    assert np.array_equal(augmentation.shift_in_turn(x), want)
