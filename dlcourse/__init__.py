@@ -2,12 +2,14 @@
 
 Each module holds one idea; the book chapter it belongs to is named in its docstring.
 """
-from . import (activations, adaptive, autoencoder, averaging, book, checks, datasets, dropout, fallback, gradcheck,
-               init, layers, logistic, losses, network, normalised_nets, normalization, optim, pca, plotting,
-               schedules, sequential, surfaces, training)
+from . import (activations, adaptive, augmentation, autoencoder, averaging, book, checks, datasets, dropout,
+               ensembles, fallback, fitting, gradcheck, init, layers, logistic, losses, network, normalised_nets,
+               normalization, optim, pca, plotting, regularisation, schedules, sequential, stopping, surfaces,
+               training)
 
 __version__ = "0.1.0"
 
-__all__ = ["activations", "adaptive", "autoencoder", "averaging", "book", "checks", "datasets", "dropout", "fallback",
-           "gradcheck", "init", "layers", "logistic", "losses", "network", "normalised_nets", "normalization", "optim",
-           "pca", "plotting", "schedules", "sequential", "surfaces", "training", "__version__"]
+__all__ = ["activations", "adaptive", "augmentation", "autoencoder", "averaging", "book", "checks", "datasets",
+           "dropout", "ensembles", "fallback", "fitting", "gradcheck", "init", "layers", "logistic", "losses",
+           "network", "normalised_nets", "normalization", "optim", "pca", "plotting", "regularisation", "schedules",
+           "sequential", "stopping", "surfaces", "training", "__version__"]

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = ["Dataset", "Split", "make_regression_1d", "make_regression_2d", "make_spirals",
-           "make_moons", "load_digits", "train_val_test_split"]
+           "make_moons", "load_digits", "train_val_test_split", "with_random_labels"]
 
 
 class Dataset(NamedTuple):
@@ -94,3 +94,15 @@ def train_val_test_split(data, rng, fractions=(0.6, 0.2, 0.2)):
     n_train, n_val = int(round(fractions[0] * n)), int(round(fractions[1] * n))
     parts = np.split(order, [n_train, n_train + n_val])
     return Split(*(Dataset(data.x[idx], data.y[idx]) for idx in parts))
+
+
+def with_random_labels(y, fraction, rng, n_classes=10):
+    """A copy of the labels y in which each label, with probability ``fraction``, is replaced by a uniformly random
+    class (which may be the same one): badly annotated data. Book: chapter 06_regularisation.
+
+    Shapes: y (N,) integers -> (N,) integers; y is not modified.
+    """
+    y = np.array(y)
+    replaced = rng.random(len(y)) < fraction
+    y[replaced] = rng.integers(0, n_classes, replaced.sum())
+    return y
