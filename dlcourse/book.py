@@ -3,8 +3,8 @@
 Book: "Writing a chapter" (authoring.md), section "Numbers and claims".
 
 - ``glue(name, value)`` hands a number an experiment computed to the Markdown, which shows it with
-  ``{glue:text}`name:.2f``` (myst-nb's glue; outside Jupyter Book it does nothing, so a student's notebook
-  runs without myst-nb). A number the prose quotes from an experiment is never typed in.
+  ``{glue:text}`name:.2f``` (the hidden output myst-nb's glue writes, made without importing myst-nb, so a
+  student's notebook needs no Jupyter Book). A number the prose quotes from an experiment is never typed in.
 - ``claim(condition, sentence, detail)`` asserts a qualitative statement the prose makes about an
   experiment ("the loss is sharper after the spike"). It lives in a *claim cell*: a code cell tagged
   ``claim`` in ``solutions/``, placed right after the experiment. Claim cells run under ``make test`` (nbval
@@ -22,13 +22,28 @@ class ClaimError(AssertionError):
 
 
 def glue(name, value):
-    """Make ``value`` available to the Markdown as ``{glue:text}`name```; returns ``value``."""
+    """Make ``value`` available to the Markdown as ``{glue:text}`name```; returns ``value``.
+
+    Writes the output ``myst_nb.glue(name, value, display=False)`` writes (a display message whose MIME types
+    carry the ``application/papermill.record/`` prefix and whose metadata names it), without importing myst_nb:
+    its glue module imports nbformat and jsonschema, whose grammar compilation costs seconds per notebook.
+    Outside IPython (a plain script) there is nothing to glue into.
+    """
     try:
-        from myst_nb import glue as myst_glue
-    except ImportError:             # a student's environment without Jupyter Book: nothing to glue into
+        from IPython import get_ipython
+        from IPython.core.formatters import format_display_data
+        from IPython.display import display
+    except ImportError:             # no IPython: nothing to glue into
         return value
-    myst_glue(name, value, display=False)
+    if get_ipython() is None:
+        return value
+    bundle, metadata = format_display_data(value)
+    metadata["scrapbook"] = {"name": name, "mime_prefix": _GLUE_PREFIX}
+    display({_GLUE_PREFIX + kind: data for kind, data in bundle.items()}, raw=True, metadata=metadata)
     return value
+
+
+_GLUE_PREFIX = "application/papermill.record/"   # myst_nb.ext.glue.GLUE_PREFIX
 
 
 def claim(condition, sentence, detail=""):

@@ -210,10 +210,7 @@ class _ReferenceGuard:
 
     def __enter__(self):
         namespace = getattr(self.fn, "__globals__", None)
-        modules = [module for key, module in list(sys.modules.items())
-                   if key.startswith("dlcourse") and not key.startswith("dlcourse.checks")
-                   and isinstance(module, types.ModuleType)]
-        owners = [vars(module) for module in modules] + ([namespace] if isinstance(namespace, dict) else [])
+        owners = [vars(module) for module in _dlcourse_modules()] + ([namespace] if isinstance(namespace, dict) else [])
         wrappers = {}
         for owner in owners:
             for attribute, value in list(owner.items()):
@@ -229,6 +226,20 @@ class _ReferenceGuard:
             owner[attribute] = value
         self.swapped = []
         return False
+
+
+_MODULES = {"seen": -1, "modules": []}
+
+
+def _dlcourse_modules():
+    """dlcourse's modules other than its checks; sys.modules is scanned again only when its size has changed (a
+    check calls a student's function hundreds of times, and torch brings a thousand modules)."""
+    if _MODULES["seen"] != len(sys.modules):
+        _MODULES["modules"] = [module for key, module in list(sys.modules.items())
+                               if key.startswith("dlcourse") and not key.startswith("dlcourse.checks")
+                               and isinstance(module, types.ModuleType)]
+        _MODULES["seen"] = len(sys.modules)
+    return _MODULES["modules"]
 
 
 def _is_reference(value, name):
