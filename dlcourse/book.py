@@ -27,7 +27,8 @@ def glue(name, value):
     Writes the output ``myst_nb.glue(name, value, display=False)`` writes (a display message whose MIME types
     carry the ``application/papermill.record/`` prefix and whose metadata names it), without importing myst_nb:
     its glue module imports nbformat and jsonschema, whose grammar compilation costs seconds per notebook.
-    Outside IPython (a plain script) there is nothing to glue into.
+    Outside IPython (a plain script) there is nothing to glue into. A numpy scalar is glued as the Python number it
+    holds: numpy 2 writes ``np.float64(0.5)``, which ``{glue:text}`name:.2f``` cannot format.
     """
     try:
         from IPython import get_ipython
@@ -37,7 +38,8 @@ def glue(name, value):
         return value
     if get_ipython() is None:
         return value
-    bundle, metadata = format_display_data(value)
+    shown = value.item() if type(value).__module__ == "numpy" and hasattr(value, "item") else value
+    bundle, metadata = format_display_data(shown)
     metadata["scrapbook"] = {"name": name, "mime_prefix": _GLUE_PREFIX}
     display({_GLUE_PREFIX + kind: data for kind, data in bundle.items()}, raw=True, metadata=metadata)
     return value
