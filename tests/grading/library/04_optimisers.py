@@ -7,8 +7,9 @@ torch's velocity v <- beta v + g (not the lecture form's), AdamState's t counts 
 array is a float ndarray shaped like w, the parameters keep the exercise's order (the experiments pass them by
 position), and no update may modify w, dw or the state it is given.
 
-Entries marked "(issue 8)" are mistakes that the checks let through before they held the whole contract: a list
-where an array is promised, a float step count, a flag combined with weight decay, the parameter order.
+Entries marked "(issue 8)" are mistakes that the checks let through (visible and hidden tests) before they held the
+whole contract: a list where an array is promised, a float step count, a flag combined with weight decay, the
+parameter order.
 """
 import math  # noqa: F401 (the notebook code below imports what it uses; this keeps linters quiet)
 
@@ -227,7 +228,7 @@ def nesterov_update(w, dw, state, lr, beta=0.9, weight_decay=0.0):
     return w - lr * (g + beta * velocity), state
 
 
-@mistake("nesterov_update", "(issue 8) the velocity stored as a list", "state.velocity should be a numpy array")
+@mistake("nesterov_update", "the velocity stored as a list", "state.velocity should be a numpy array")
 def nesterov_update(w, dw, state, lr, beta=0.9, weight_decay=0.0):
     g = dw + weight_decay * w
     velocity = beta * state.velocity + g
