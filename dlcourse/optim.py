@@ -39,7 +39,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 __all__ = [
-    "Optimizer", "init_params", "update_params",
+    "Optimizer", "init_params", "update_params", "ravel_params", "run_on_gradients",
     "SGDState", "sgd_init", "sgd_update", "sgd",
     "MomentumState", "momentum_init", "momentum_update", "momentum_update_lecture",
     "momentum", "momentum_lecture",
@@ -82,6 +82,41 @@ def update_params(opt, params, grads, states, **overrides):
     for key, value in params.items():
         new_params[key], new_states[key] = opt.update(value, grads[key], states[key], **overrides)
     return new_params, new_states
+
+
+def run_on_gradients(update, init, w0, gradients, lrs=None, **hyper):
+    """w_t, state_t = update(w_(t-1), dw_t, state_(t-1), **hyper) for t = 1..T, from w0 and init(w0).
+
+    Shapes: w0 any shape, gradients (T, *w0.shape): the gradients dw_1..dw_T, given in advance (they do not depend
+    on w, as in a stream of gradients or a constant gradient) -> (ws (T, *w0.shape) array of the iterates
+    w_1..w_T, list of the T states). ``lrs`` (T,), if given, is the learning rate of each step (a schedule); the
+    other hyper-parameters are passed to every call. The inputs are not modified.
+    """
+    w, state, ws, states = np.array(w0, dtype=float), init(w0), [], []
+    for t, dw in enumerate(gradients):
+        step_hyper = hyper if lrs is None else {**hyper, "lr": lrs[t]}
+        w, state = update(w, dw, state, **step_hyper)
+        ws.append(w)
+        states.append(state)
+    return np.array(ws), states
+
+
+def ravel_params(params, order=None):
+    """vector = the arrays of params, raveled and concatenated in key order; unravel(vector) -> params again.
+
+    Shapes: params is a dict of arrays with P entries in all -> ((P,) array, unravel), unravel: (P,) -> dict of
+    arrays shaped like params. ``order`` (any iterable of the keys, e.g. another dict such as the parameters whose
+    gradients ``params`` holds) sets the order; by default it is params' own. For optimisers that work on one
+    vector, e.g. scipy.optimize.minimize; the order is that of torch.nn.utils.parameters_to_vector for a model
+    whose parameters come in the same order.
+    """
+    keys = list(params if order is None else order)
+    shapes = [np.shape(params[key]) for key in keys]
+    cuts = np.cumsum([int(np.prod(shape)) for shape in shapes])[:-1]
+
+    def unravel(vector):
+        return {key: part.reshape(shape) for key, part, shape in zip(keys, np.split(vector, cuts), shapes)}
+    return np.concatenate([np.ravel(params[key]) for key in keys]), unravel
 
 
 # ---------------------------------------------------------------- plain (stochastic) gradient descent

@@ -20,7 +20,7 @@ import zlib
 import numpy as np
 
 __all__ = ["MAX_WIDTH", "MIN_FONT_PT", "book_style", "smallest_text_px", "contour_levels",
-           "plot_contour_trajectories", "plot_curves"]
+           "plot_contour_trajectories", "plot_curves", "whose"]
 
 MAX_WIDTH = 10.0   # inches: 10 pt text then renders at >= 10 px in the book's ~730 px column
 MIN_FONT_PT = 10.0
@@ -144,3 +144,13 @@ def plot_curves(curves, ax=None, xlabel="epoch", ylabel="loss", logy=False, x=No
     if curves:
         ax.legend()
     return ax
+
+
+def whose(used, yours):
+    """"your f" if an experiment runs the student's function ``yours``, else "dlcourse's f": for titles and legends.
+
+    Shapes: two functions -> str. ``used`` is what ``fallback.yours_if_passing(yours, ...)`` returned, so a
+    figure says whose code drew it (in the book, where exercises are stubs, the reference's).
+    """
+    name = getattr(yours, "__name__", "function")
+    return f"your {name}" if used is yours else f"dlcourse's {name}"

@@ -332,3 +332,47 @@ def test_largest_relative_error():
     for name, error in sorted(LARGEST.items()):
         print(f"{name:<{width}}  {error:.2e}")
     assert all(error < TOL for error in LARGEST.values())
+
+
+def test_ravel_params_matches_parameters_to_vector_and_round_trips():
+    params = init_mlp([5, 4, 3], np.random.default_rng(0))
+    model = torch.nn.ModuleList([torch.nn.Linear(5, 4), torch.nn.Linear(4, 3)]).double()
+    with torch.no_grad():
+        for layer, index in zip(model, (1, 2)):
+            layer.weight.copy_(torch.tensor(params[f"W{index}"]))
+            layer.bias.copy_(torch.tensor(params[f"b{index}"]))
+    vector, unravel = O.ravel_params(params)
+    assert list(params) == ["W1", "b1", "W2", "b2"]
+    np.testing.assert_array_equal(vector, torch.nn.utils.parameters_to_vector(model.parameters()).detach().numpy())
+    again = unravel(vector)
+    assert list(again) == list(params)
+    for key in params:
+        np.testing.assert_array_equal(again[key], params[key])
+
+
+def test_run_on_gradients_is_the_loop_it_replaces():
+    """The iterates and states of run_on_gradients, with and without a schedule, are those of torch's SGD with
+    momentum fed the same gradients (and of the loop written out)."""
+    gradients = np.random.default_rng(3).standard_normal((30, 4))
+    lrs = np.where(np.arange(30) < 15, 0.1, 0.01)
+    ws, states = O.run_on_gradients(O.momentum_update, O.momentum_init, np.ones(4), gradients, lrs=lrs, beta=0.5)
+    p = torch.ones(4, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=0.1, momentum=0.5)
+    for t, g in enumerate(gradients):
+        opt.param_groups[0]["lr"] = lrs[t]
+        p.grad = torch.tensor(g)
+        opt.step()
+        np.testing.assert_allclose(ws[t], p.detach().numpy(), rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(states[t].velocity, opt.state[p]["momentum_buffer"].numpy(), rtol=1e-13)
+    ws_constant, _ = O.run_on_gradients(O.momentum_update, O.momentum_init, np.ones(4), gradients, lr=0.1, beta=0.5)
+    w, state = np.ones(4), O.momentum_init(np.ones(4))
+    for t, g in enumerate(gradients):
+        w, state = O.momentum_update(w, g, state, lr=0.1, beta=0.5)
+        np.testing.assert_array_equal(ws_constant[t], w)
+
+
+def test_ravel_params_follows_a_given_order():
+    """Gradients come in backward order (W2 first); raveled in the parameters' order they line up with them."""
+    params = init_mlp([5, 4, 3], np.random.default_rng(0))
+    backward_order = {key: params[key] for key in ("W2", "b2", "W1", "b1")}
+    np.testing.assert_array_equal(O.ravel_params(backward_order, order=params)[0], O.ravel_params(params)[0])

@@ -86,3 +86,18 @@ def test_references_point_at_chapters_of_the_book(name, text):
     missing = sorted({number or prefix for number, prefix in CHAPTER_REF.findall(text)} - numbers)
     assert not missing, (f"{name} refers to chapter(s) {missing}, which the book does not have yet; "
                          "say 'a later chapter' until it exists")
+
+
+def test_the_bibliography_parses_and_has_each_key_once():
+    """references.bib is read by pybtex as sphinxcontrib-bibtex reads it: a missing brace or a key given twice
+    (two chapters adding the same work) would stop the book build."""
+    import re as regex
+
+    from pybtex.database import parse_string
+    text = (REPO / "references.bib").read_text()
+    keys = regex.findall(r"^@\w+\{([^,\s]+),", text, regex.M)
+    assert len(keys) == len(set(keys)), f"keys given twice: {sorted({k for k in keys if keys.count(k) > 1})}"
+    entries = parse_string(text, "bibtex").entries
+    assert sorted(entries) == sorted(keys)
+    for key, entry in entries.items():
+        assert "title" in entry.fields and "year" in entry.fields, f"{key} lacks a title or a year"

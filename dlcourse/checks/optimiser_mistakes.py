@@ -84,17 +84,23 @@ def adadelta_like(w, dw, state, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *, 
 
 
 def adam_like(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, bias_correction=True,
-               *, flip_correction=False, t_shift=0, power=True, correct_v=True, eps_inside=False, eps_hat=False,
-               swap=False, sqrt=True, keep_t=False, double_t=False, swap_betas=False, store_hat=False,
-               wd="coupled"):
-    """Adam with one mistake chosen by the keyword arguments."""
+               *, flip_correction=False, correction="power", t_shift=0, correct_m=True, correct_v=True,
+               eps_inside=False, eps_hat=False, swap=False, sqrt=True, keep_t=False, double_t=False,
+               swap_betas=False, store_hat=False, wd="coupled"):
+    """Adam with one mistake chosen by the keyword arguments.
+
+    ``correction`` is the factor m and v are divided by: "power" 1 - beta^t (right), "misprint" 1 - beta,
+    "power outside" (1 - beta)^t, "inverse" 1 / (1 - beta^t) (multiplied instead of divided).
+    """
     g = _gradient(dw, w, weight_decay, wd)
     beta1, beta2 = (beta2, beta1) if swap_betas else (beta1, beta2)
     b1, b2 = (1 - beta1, 1 - beta2) if swap else (beta1, beta2)
     m, v, t = b1 * state.m + (1 - b1) * g, b2 * state.v + (1 - b2) * g * g, state.t + 1
-    k = t + t_shift if power else 1
-    c1, c2 = ((1 - beta1 ** k, 1 - beta2 ** k) if bias_correction != flip_correction else (1.0, 1.0))
-    c2 = c2 if correct_v else 1.0
+    k = t + t_shift
+    factor = {"power": lambda beta: 1 - beta ** k, "misprint": lambda beta: 1 - beta,
+              "power outside": lambda beta: (1 - beta) ** k, "inverse": lambda beta: 1 / (1 - beta ** k)}[correction]
+    c1, c2 = (factor(beta1), factor(beta2)) if bias_correction != flip_correction else (1.0, 1.0)
+    c1, c2 = (c1 if correct_m else 1.0), (c2 if correct_v else 1.0)
     if eps_hat:  # Kingma & Ba's "efficient" form: eps added to sqrt(v) before the bias correction
         step = lr * np.sqrt(c2) / c1 * m / (np.sqrt(v) + eps)
     elif eps_inside:
@@ -198,7 +204,11 @@ def adam_mistakes(hyper):
     return [
         (correction, {"flip_correction": True}),
         ("the bias correction 1 - beta instead of 1 - beta^t (a misprint in some lecture notes)",
-         {"power": False}),
+         {"correction": "misprint"}),
+        ("the bias correction (1 - beta)^t instead of 1 - beta^t: the weights (1 - beta) beta^(t-k) of the "
+         "average sum to 1 - beta^t", {"correction": "power outside"}),
+        ("m and v multiplied by 1 - beta^t: divide by it to undo the bias towards 0", {"correction": "inverse"}),
+        ("m not bias-corrected: m_hat = m / (1 - beta1^t)", {"correct_m": False}),
         ("the bias correction computed with t = 0 at the first update (a division by 1 - beta^0 = 0): t "
          "counts the updates, so increment it first: t = 1 at the first update", {"t_shift": -1}),
         ("the bias correction one step ahead, 1 - beta^(t+1): t is 1 at the first update", {"t_shift": 1}),
@@ -220,6 +230,6 @@ def adam_mistakes(hyper):
 
 def old_state(reference):
     """The reference step that returns the state it was given instead of the new one."""
-    def update(w, dw, state, **hyper):
-        return reference(w, dw, state, **hyper)[0], state
+    def update(w, dw, state, *args, **hyper):
+        return reference(w, dw, state, *args, **hyper)[0], state
     return update

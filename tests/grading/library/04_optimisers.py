@@ -3,8 +3,13 @@
 Each function is notebook code for one exercise (see dlcourse.grading.library): it may use what the
 chapter's first cell imports (np, MomentumState, AdagradState, RMSPropState, AdadeltaState, AdamState, ...),
 never the reference of its own exercise. The state conventions are the docstrings': MomentumState holds
-torch's velocity v <- beta v + g (not the lecture form's), AdamState's t counts the updates taken, and no
-update may modify w, dw or the state it is given.
+torch's velocity v <- beta v + g (not the lecture form's), AdamState's t counts the updates taken (an int), every
+array is a float ndarray shaped like w, the parameters keep the exercise's order (the experiments pass them by
+position), and no update may modify w, dw or the state it is given.
+
+Entries marked "(issue 8)" are mistakes that the checks let through (visible and hidden tests) before they held the
+whole contract: a list where an array is promised, a float step count, a flag combined with weight decay, the
+parameter order.
 """
 import math  # noqa: F401 (the notebook code below imports what it uses; this keeps linters quiet)
 
@@ -78,6 +83,39 @@ def momentum_update(w, dw, state, lr, beta=0.9, weight_decay=0.0):
 def momentum_update(w, dw, state, lr, beta=0.9, weight_decay=0.0):
     velocity = beta * state.velocity + dw + weight_decay * w
     return w - lr * velocity, state
+
+
+
+@mistake("momentum_update", "a plain tuple as the state", "the new state should be a MomentumState")
+def momentum_update(w, dw, state, lr, beta=0.9, weight_decay=0.0):
+    velocity = beta * state.velocity + dw + weight_decay * w
+    return w - lr * velocity, (velocity,)
+
+
+@mistake("momentum_update", "only w returned", "should return a tuple (w_new, state_new)")
+def momentum_update(w, dw, state, lr, beta=0.9, weight_decay=0.0):
+    velocity = beta * state.velocity + dw + weight_decay * w
+    return w - lr * velocity
+
+
+@mistake("momentum_update", "(issue 8) w_new built as a list of rows", "the new w should be a numpy array")
+def momentum_update(w, dw, state, lr, beta=0.9, weight_decay=0.0):
+    velocity = beta * state.velocity + dw + weight_decay * w
+    return [row - lr * v_row for row, v_row in zip(w, velocity)], MomentumState(velocity)
+
+
+@mistake("momentum_update", "(issue 8) weight_decay before beta in the signature", "passed by position")
+def momentum_update(w, dw, state, lr, weight_decay=0.0, beta=0.9):
+    velocity = beta * state.velocity + dw + weight_decay * w
+    return w - lr * velocity, MomentumState(velocity)
+
+
+@mistake("momentum_update", "dw edited in place to add the weight decay", "changed its input dw in place")
+def momentum_update(w, dw, state, lr, beta=0.9, weight_decay=0.0):
+    if weight_decay:
+        dw += weight_decay * w
+    velocity = beta * state.velocity + dw
+    return w - lr * velocity, MomentumState(velocity)
 
 
 @correct("momentum_update", "lecture form inside, converted back to torch's velocity")
@@ -182,6 +220,31 @@ def nesterov_update(w, dw, state, lr, beta=0.9, weight_decay=0.0):
     return w_new, MomentumState(velocity)
 
 
+
+@mistake("nesterov_update", "the state never updated", "the old state returned unchanged")
+def nesterov_update(w, dw, state, lr, beta=0.9, weight_decay=0.0):
+    g = dw + weight_decay * w
+    velocity = beta * state.velocity + g
+    return w - lr * (g + beta * velocity), state
+
+
+@mistake("nesterov_update", "the velocity stored as a list", "state.velocity should be a numpy array")
+def nesterov_update(w, dw, state, lr, beta=0.9, weight_decay=0.0):
+    g = dw + weight_decay * w
+    velocity = beta * state.velocity + g
+    return w - lr * (g + beta * velocity), MomentumState(velocity.tolist())
+
+
+@correct("nesterov_update", "a loop over the entries of any shape")
+def nesterov_update(w, dw, state, lr, beta=0.9, weight_decay=0.0):
+    w_new, velocity = np.empty(w.shape), np.empty(w.shape)
+    for i in np.ndindex(w.shape):
+        g = dw[i] + weight_decay * w[i]
+        velocity[i] = beta * state.velocity[i] + g
+        w_new[i] = w[i] - lr * (g + beta * velocity[i])
+    return w_new, MomentumState(velocity)
+
+
 @correct("nesterov_update", "expanded step (1 + beta) g + beta^2 v_old")
 def nesterov_update(w, dw, state, lr, beta=0.9, weight_decay=0.0):
     g = np.add(dw, weight_decay * w)
@@ -268,6 +331,22 @@ def adagrad_update(w, dw, state, lr=1e-2, eps=1e-10, weight_decay=0.0):
     sum_sq = state.sum_sq + g * g
     w -= lr * g / (np.sqrt(sum_sq) + eps)
     return w, AdagradState(sum_sq)
+
+
+
+@mistake("adagrad_update", "(issue 8) the sum of squares returned as a list", "state.sum_sq should be a numpy array")
+def adagrad_update(w, dw, state, lr=1e-2, eps=1e-10, weight_decay=0.0):
+    g = dw + weight_decay * w
+    sum_sq = state.sum_sq + g * g
+    return w - lr * g / (np.sqrt(sum_sq) + eps), AdagradState(sum_sq.tolist())
+
+
+@correct("adagrad_update", "float32")
+def adagrad_update(w, dw, state, lr=1e-2, eps=1e-10, weight_decay=0.0):
+    w32 = w.astype(np.float32)
+    g = dw.astype(np.float32) + np.float32(weight_decay) * w32
+    sum_sq = state.sum_sq.astype(np.float32) + g * g
+    return w32 - np.float32(lr) * g / (np.sqrt(sum_sq) + np.float32(eps)), AdagradState(sum_sq)
 
 
 @correct("adagrad_update", "eps * np.ones_like, learning rate divided first")
@@ -361,6 +440,26 @@ def rmsprop_update(w, dw, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0
     square_avg = alpha * state.square_avg + (1 - alpha) * g ** 2
     denominator = np.sqrt(square_avg + eps) if eps_inside_sqrt else np.sqrt(square_avg) + eps
     return w - lr * g / denominator, state
+
+
+
+@mistake("rmsprop_update", "weight decay forgotten in the eps_inside_sqrt branch", "the update without weight decay")
+def rmsprop_update(w, dw, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, eps_inside_sqrt=False):
+    if eps_inside_sqrt:
+        square_avg = alpha * state.square_avg + (1 - alpha) * dw ** 2
+        return w - lr * dw / np.sqrt(square_avg + eps), RMSPropState(square_avg)
+    g = dw + weight_decay * w
+    square_avg = alpha * state.square_avg + (1 - alpha) * g ** 2
+    return w - lr * g / (np.sqrt(square_avg) + eps), RMSPropState(square_avg)
+
+
+@correct("rmsprop_update", "float32")
+def rmsprop_update(w, dw, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, eps_inside_sqrt=False):
+    w32 = w.astype(np.float32)
+    g = dw.astype(np.float32) + np.float32(weight_decay) * w32
+    s = np.float32(alpha) * state.square_avg.astype(np.float32) + np.float32(1 - alpha) * g * g
+    denominator = np.sqrt(s + np.float32(eps)) if eps_inside_sqrt else np.sqrt(s) + np.float32(eps)
+    return w32 - np.float32(lr) * g / denominator, RMSPropState(s)
 
 
 @correct("rmsprop_update", "running average as an increment s + (1 - alpha) (g^2 - s)")
@@ -484,6 +583,28 @@ def adadelta_update(w, dw, state, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
     delta = np.sqrt(state.acc_delta + eps) / np.sqrt(square_avg + eps) * g
     acc_delta = rho * state.acc_delta + (1 - rho) * delta ** 2
     return w - lr * delta, AdadeltaState(acc_delta, square_avg)
+
+
+
+@mistake("adadelta_update", "the average of g^2 updated in place", "changed its input state.square_avg in place")
+def adadelta_update(w, dw, state, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
+    g = dw + weight_decay * w
+    square_avg = state.square_avg
+    square_avg *= rho
+    square_avg += (1 - rho) * g * g
+    delta = np.sqrt(state.acc_delta + eps) / np.sqrt(square_avg + eps) * g
+    acc_delta = rho * state.acc_delta + (1 - rho) * delta ** 2
+    return w - lr * delta, AdadeltaState(square_avg.copy(), acc_delta)
+
+
+@correct("adadelta_update", "float32")
+def adadelta_update(w, dw, state, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
+    w32, f = w.astype(np.float32), np.float32
+    g = dw.astype(f) + f(weight_decay) * w32
+    square_avg = f(rho) * state.square_avg.astype(f) + f(1 - rho) * g * g
+    delta = np.sqrt(state.acc_delta.astype(f) + f(eps)) / np.sqrt(square_avg + f(eps)) * g
+    acc_delta = f(rho) * state.acc_delta.astype(f) + f(1 - rho) * delta * delta
+    return w32 - f(lr) * delta, AdadeltaState(square_avg, acc_delta)
 
 
 @correct("adadelta_update", "one square root of the ratio")
@@ -695,6 +816,111 @@ def adam_update(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_
     return w - lr * (m / c1) / (np.sqrt(v / c2) + eps), AdamState(m, v, t)
 
 
+
+@mistake("adam_update", "the bias correction one step ahead, 1 - beta^(t+1)", "one step ahead")
+def adam_update(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                bias_correction=True):
+    g = dw + weight_decay * w
+    t = state.t + 1
+    m = beta1 * state.m + (1 - beta1) * g
+    v = beta2 * state.v + (1 - beta2) * g ** 2
+    c1, c2 = (1 - beta1 ** (t + 1), 1 - beta2 ** (t + 1)) if bias_correction else (1.0, 1.0)
+    return w - lr * (m / c1) / (np.sqrt(v / c2) + eps), AdamState(m, v, t)
+
+
+@mistake("adam_update", "derived (1 - beta)^t: the weights summed as a power", "(1 - beta)^t instead of 1 - beta^t")
+def adam_update(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                bias_correction=True):
+    g = dw + weight_decay * w
+    t = state.t + 1
+    m = beta1 * state.m + (1 - beta1) * g
+    v = beta2 * state.v + (1 - beta2) * g ** 2
+    if bias_correction:
+        m_hat, v_hat = m / (1 - beta1) ** t, v / (1 - beta2) ** t
+    else:
+        m_hat, v_hat = m, v
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), AdamState(m, v, t)
+
+
+@mistake("adam_update", "derived the factor but multiplied by it", "multiplied by 1 - beta^t")
+def adam_update(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                bias_correction=True):
+    g = dw + weight_decay * w
+    t = state.t + 1
+    m = beta1 * state.m + (1 - beta1) * g
+    v = beta2 * state.v + (1 - beta2) * g ** 2
+    if bias_correction:
+        m_hat, v_hat = m * (1 - beta1 ** t), v * (1 - beta2 ** t)
+    else:
+        m_hat, v_hat = m, v
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), AdamState(m, v, t)
+
+
+@mistake("adam_update", "only the second moment corrected", "m not bias-corrected")
+def adam_update(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                bias_correction=True):
+    g = dw + weight_decay * w
+    t = state.t + 1
+    m = beta1 * state.m + (1 - beta1) * g
+    v = beta2 * state.v + (1 - beta2) * g ** 2
+    v_hat = v / (1 - beta2 ** t) if bias_correction else v
+    return w - lr * m / (np.sqrt(v_hat) + eps), AdamState(m, v, t)
+
+
+@mistake("adam_update", "(issue 8) the step counted as a float", "state.t should be an integer")
+def adam_update(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                bias_correction=True):
+    g = dw + weight_decay * w
+    t = state.t + 1.0
+    m = beta1 * state.m + (1 - beta1) * g
+    v = beta2 * state.v + (1 - beta2) * g ** 2
+    if bias_correction:
+        m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    else:
+        m_hat, v_hat = m, v
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), AdamState(m, v, t)
+
+
+@mistake("adam_update", "(issue 8) weight decay only in the corrected branch", "the update without weight decay")
+def adam_update(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                bias_correction=True):
+    t = state.t + 1
+    if bias_correction:
+        g = dw + weight_decay * w
+        m = beta1 * state.m + (1 - beta1) * g
+        v = beta2 * state.v + (1 - beta2) * g ** 2
+        return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), AdamState(m, v, t)
+    m = beta1 * state.m + (1 - beta1) * dw
+    v = beta2 * state.v + (1 - beta2) * dw ** 2
+    return w - lr * m / (np.sqrt(v) + eps), AdamState(m, v, t)
+
+
+@mistake("adam_update", "(issue 8) keyword-only hyper-parameters", "Keep the parameters of the exercise")
+def adam_update(w, dw, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                bias_correction=True):
+    g = dw + weight_decay * w
+    t = state.t + 1
+    m = beta1 * state.m + (1 - beta1) * g
+    v = beta2 * state.v + (1 - beta2) * g ** 2
+    c1, c2 = (1 - beta1 ** t, 1 - beta2 ** t) if bias_correction else (1.0, 1.0)
+    return w - lr * (m / c1) / (np.sqrt(v / c2) + eps), AdamState(m, v, t)
+
+
+@correct("adam_update", "a loop over the entries, the corrections computed once")
+def adam_update(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+             bias_correction=True):
+    import math
+    t = state.t + 1
+    c1, c2 = (1 - beta1 ** t, 1 - beta2 ** t) if bias_correction else (1.0, 1.0)
+    w_new, m, v = np.empty(w.shape), np.empty(w.shape), np.empty(w.shape)
+    for i in np.ndindex(w.shape):
+        g = dw[i] + weight_decay * w[i]
+        m[i] = beta1 * state.m[i] + (1 - beta1) * g
+        v[i] = beta2 * state.v[i] + (1 - beta2) * g * g
+        w_new[i] = w[i] - lr * (m[i] / c1) / (math.sqrt(v[i] / c2) + eps)
+    return w_new, AdamState(m, v, t)
+
+
 @correct("adam_update", "bias correction folded into the step size, eps scaled to match")
 def adam_update(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
                 bias_correction=True):
@@ -707,7 +933,7 @@ def adam_update(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_
     return w - step_size * m / (np.sqrt(v) + eps * np.sqrt(c2)), AdamState(m, v, t)
 
 
-@correct("adam_update", "torch's ordering with a float step count")
+@correct("adam_update", "torch's ordering, the corrections computed with a float step count")
 def adam_update(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
                 bias_correction=True):
     import math
@@ -720,7 +946,7 @@ def adam_update(w, dw, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_
         step_size = lr / (1 - beta1 ** t)
     else:
         denominator, step_size = np.sqrt(v) + eps, lr
-    return w - step_size * m / denominator, AdamState(m, v, t)
+    return w - step_size * m / denominator, AdamState(m, v, state.t + 1)
 
 
 @correct("adam_update", "m and v as increments towards g, float32")
