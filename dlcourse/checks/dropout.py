@@ -61,7 +61,8 @@ _TRAINING_MISTAKES = [
      "probability 1 - p; cs231n's p is the keep probability",
      "dout * mask / p: p is the drop probability, so the scale is 1/(1 - p)",
      lambda v, mask, p, scale: v * mask / p if p > 0 else None),
-    ("x * (1 - mask) / (1 - p): True in the mask means keep", "dout * (1 - mask) / (1 - p): True in the mask means keep",
+    ("x * (1 - mask) / (1 - p): True in the mask means keep",
+     "dout * (1 - mask) / (1 - p): True in the mask means keep",
      lambda v, mask, p, scale: v * ~mask * scale),
     ("x / (1 - p) without the mask",
      "dout / (1 - p) without the mask: dropped entries do not affect the output, so their gradient is 0",
@@ -225,9 +226,25 @@ def _mc_mistakes(net, params, x, seed, n_samples):
          "probabilities themselves", lambda: np.exp(log_softmax(passes(), axis=-1).mean(axis=0)))]
 
 
+def _torch_mc_predict(params, x, p_in, p_hidden, seed, n_samples):
+    """The Monte-Carlo prediction of ``_small_net`` computed by torch in float64, with the masks replayed from a
+    generator seeded like the student's (each pass draws the input mask, then the hidden mask)."""
+    torch = _torch()
+    replay = np.random.default_rng(seed)
+    w1, b1, w2, b2 = (torch.from_numpy(params[key]) for key in ("1.W", "1.b", "4.W", "4.b"))
+    xt, total = torch.from_numpy(x), 0.0
+    for _ in range(n_samples):
+        kept_inputs = torch.from_numpy(reference.dropout_mask(x.shape, p_in, replay))
+        hidden = torch.relu(torch.nn.functional.linear(xt * kept_inputs / (1 - p_in), w1, b1))
+        kept_hidden = torch.from_numpy(reference.dropout_mask(tuple(hidden.shape), p_hidden, replay))
+        total = total + torch.softmax(torch.nn.functional.linear(hidden * kept_hidden / (1 - p_hidden), w2, b2), dim=1)
+    return (total / n_samples).numpy()
+
+
 def check_mc_dropout_predict(mc_dropout_predict, seed=0, sizes=((6, 5, 3), (1, 4, 4)), samples=(1, 5, 30)):
     """Exercise 4: the mean of softmax(logits) over ``n_samples`` passes in training mode, all drawing their masks
-    from the one ``rng`` in turn; compared exactly with the reference given a generator with the same seed."""
+    from the one ``rng`` in turn; compared exactly with the reference given a generator with the same seed, and
+    with torch fed the same masks."""
     __tracebackhide__ = True
     checker = Checker("mc_dropout_predict")
     rng = np.random.default_rng(seed)
@@ -248,6 +265,8 @@ def check_mc_dropout_predict(mc_dropout_predict, seed=0, sizes=((6, 5, 3), (1, 4
             want = reference.mc_dropout_predict(net, params, state, x, np.random.default_rng(stream), n_samples)
             checker.close("the predicted probabilities", got, want,
                           _mc_mistakes(net, params, x, stream, n_samples), context=context)
+            checker.close("the predicted probabilities", got, _torch_mc_predict(params, x, 0.2, 0.5, stream, n_samples),
+                          context=context + ", compared with torch fed the same masks")
     checker.done()
 
 
@@ -255,8 +274,8 @@ def check_mc_dropout_predict(mc_dropout_predict, seed=0, sizes=((6, 5, 3), (1, 4
 
 
 def _scaling_mistakes(params, drop_probs):
-    def scaled(factor, biases=False, prefix_match=False, keep_other=True):
-        out = dict(params) if keep_other else {}
+    def scaled(factor, biases=False, prefix_match=False):
+        out = dict(params)
         for prefix, p in drop_probs.items():
             for key in params:
                 layer, name = key.rsplit(".", 1)
@@ -287,8 +306,18 @@ def _deep_net(widths, p_in, p_hidden):
     return sequential(*layers)
 
 
+def _torch_expected_layer(w, b, h, p):
+    """E over every mask m of the vanilla layer's pre-activation W (m * h) + b, computed in torch in float64: what the
+    weight-scaled layer must compute from h."""
+    torch = _torch()
+    masks, probs = reference.all_masks(len(h), p)
+    pre = torch.from_numpy(masks * h) @ torch.from_numpy(w).T + torch.from_numpy(b)
+    return (torch.from_numpy(probs) @ pre).numpy()
+
+
 def check_weight_scaling(weight_scaling, seed=0, widths=(4, 5, 3, 6, 2, 3), p_in=0.2, p_hidden=0.5):
-    """Exercise 5: W <- (1 - p) W for every layer named in drop_probs (its key prefix), all else unchanged."""
+    """Exercise 5: W <- (1 - p) W for every layer named in drop_probs (its key prefix), all else unchanged; and each
+    scaled layer computes the vanilla layer's pre-activation averaged over every mask of its input (torch)."""
     __tracebackhide__ = True
     checker = Checker("weight_scaling")
     rng = np.random.default_rng(seed)
@@ -314,4 +343,10 @@ def check_weight_scaling(weight_scaling, seed=0, widths=(4, 5, 3, 6, 2, 3), p_in
         mistakes = [(description, [wrong[key] for key in keys])
                     for description, wrong in _scaling_mistakes(params, drop_probs)]
         checker.close_all([(f"the result[{key!r}]", got[key], want[key]) for key in keys], mistakes, context=context)
+        for prefix, p in drop_probs.items():
+            h = rng.standard_normal(params[f"{prefix}.W"].shape[1])
+            scaled_layer = got[f"{prefix}.W"] @ h + got[f"{prefix}.b"]
+            checker.close(f"layer {prefix}'s pre-activation with your weights", scaled_layer,
+                          _torch_expected_layer(params[f"{prefix}.W"], params[f"{prefix}.b"], h, p),
+                          context=context + ", compared with torch's average of the vanilla layer over every mask")
     checker.done()

@@ -121,7 +121,8 @@ def _ridge_mistakes(x, y, p, inverted):
          "too; both terms of the normal equations carry the same 1/N",
          factor * np.linalg.solve(gram / n + (p / keep) * diagonal, x.T @ y / n)),
         ("the least-squares solution without the dropout penalty", solve(gram)),
-        ("the penalty factor of vanilla dropout, p (1 - p), in the normal equations", solve(gram + p * keep * diagonal))]
+        ("the penalty factor of vanilla dropout, p (1 - p), in the normal equations",
+         solve(gram + p * keep * diagonal))]
     if not inverted:
         mistakes.append(("the test-time weights (1 - p) w, which equal the inverted-dropout solution; with "
                          "inverted=False return the minimiser of vanilla dropout's training loss, larger by 1/(1 - p)",
