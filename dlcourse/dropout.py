@@ -58,11 +58,14 @@ def dropout_mask(shape, p, rng):
 
 
 def all_masks(n_units, p):
-    """Every mask of ``n_units`` units and its probability prod_i (1 - p)^{m_i} p^{1 - m_i}: the 2^n sub-networks.
+    """Every mask of ``n_units`` units and its probability prod_i (1 - p_i)^{m_i} p_i^{1 - m_i}: the 2^n sub-networks.
 
-    Shapes: -> masks (2^n, n) boolean, probabilities (2^n,) summing to 1. For n <= 20.
+    Shapes: p a number or (n_units,) (one drop probability per unit) -> masks (2^n, n) boolean, probabilities
+    (2^n,) summing to 1. For n <= 20.
     """
-    _check_p(p)
+    p = np.asarray(p, dtype=float)
+    if p.ndim > 1 or (p.ndim == 1 and len(p) != n_units) or not np.all((0.0 <= p) & (p <= 1.0)):
+        raise ValueError(f"p must be one drop probability in [0, 1] or one for each of the {n_units} units, got {p}.")
     if not 0 <= n_units <= 20:
         raise ValueError(f"all_masks enumerates 2^n masks; n_units must lie in [0, 20], got {n_units}.")
     masks = (np.arange(2 ** n_units)[:, None] >> np.arange(n_units)[::-1] & 1).astype(bool)
