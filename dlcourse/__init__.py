@@ -9,5 +9,5 @@ from . import (activations, adaptive, averaging, book, checks, datasets, dropout
 __version__ = "0.1.0"
 
 __all__ = ["activations", "adaptive", "averaging", "book", "checks", "datasets", "dropout", "dropout_experiments",
-           "fallback", "gradcheck", "init", "layers", "logistic", "losses", "network", "normalization", "optim", "plotting", "schedules",
-           "sequential", "surfaces", "training", "__version__"]
+           "fallback", "gradcheck", "init", "layers", "logistic", "losses", "network", "normalization", "optim",
+           "plotting", "schedules", "sequential", "surfaces", "training", "__version__"]
