@@ -72,8 +72,10 @@ def train_dropout_mlp(data, p_hidden, p_input=0.2, width=256, steps=700, lr=1e-3
     "4.W", "4.b" (the linear layers come after the dropout layers 0 and 3).
     """
     train, val = data.train, data.val
-    net = sq.sequential(sq.dropout(p_input, inverted, functions), sq.linear(train.x.shape[1], width),
-                        sq.activation("relu"), sq.dropout(p_hidden, inverted, functions), sq.linear(width, 10))
+    mask, forward, backward = functions
+    net = sq.sequential(sq.dropout(p_input, inverted, mask, forward, backward), sq.linear(train.x.shape[1], width),
+                        sq.activation("relu"), sq.dropout(p_hidden, inverted, mask, forward, backward),
+                        sq.linear(width, 10))
     rng = np.random.default_rng(seed)
     params, state = net.init(rng)
     opt = adaptive.adam(lr=lr)

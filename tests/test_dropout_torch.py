@@ -141,7 +141,7 @@ def test_dropout_layer_runs_the_functions_it_is_given():
         calls.append("backward")
         return dr.dropout_backward(dout, cache)
 
-    layer = sq.dropout(0.5, functions=(mask_fn, forward_fn, backward_fn))
+    layer = sq.dropout(0.5, mask=mask_fn, forward=forward_fn, backward=backward_fn)
     out, cache, _ = layer.forward({}, {}, np.ones((2, 3)), train=True, rng=np.random.default_rng(0))
     layer.backward(np.ones((2, 3)), cache)
     assert calls == ["mask", "forward", "backward"]
