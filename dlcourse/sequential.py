@@ -202,29 +202,34 @@ def layernorm(d, eps=1e-5, dtype=np.float64, forward=normalization.layernorm_for
     return Layer(init_fn, forward_fn, backward_fn, f"layernorm({d})")
 
 
-class _Identity(NamedTuple):
-    """The cache of a dropout layer in evaluation, where it passes x through."""
+def dropout(p, inverted=True, mask=_dropout.dropout_mask, forward=_dropout.dropout_forward,
+            backward=_dropout.dropout_backward):
+    """Dropout with drop probability ``p`` (torch's convention): a fresh mask from ``rng`` in training, the
+    identity in evaluation. ``inverted`` (torch's dropout) scales the survivors by 1/(1 - p) in training;
+    ``inverted=False`` is vanilla dropout, which keeps them unscaled and needs ``dropout.weight_scaling`` at
+    test time.
 
-
-def dropout(p):
-    """Inverted dropout with drop probability ``p`` (torch's convention): a fresh mask from ``rng`` in training,
-    the identity in evaluation."""
+    ``mask``, ``forward`` and ``backward`` compute it (signatures of ``dlcourse.dropout``'s ``dropout_mask``,
+    ``dropout_forward`` and ``dropout_backward``): chapter 07 passes a student's functions to run its
+    experiments on them."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"the drop probability p must lie in [0, 1], got {p}.")
 
-    def forward(params, state, x, *, train=True, rng=None):
+    def forward_fn(params, state, x, *, train=True, rng=None):
         if not train:
-            return x, _Identity(), state
+            out, cache = forward(x, None, p, False)
+            return out, cache, state
         if rng is None:
             raise ValueError("dropout draws a random mask in training: pass rng=np.random.default_rng(seed) "
                              "to forward (or train=False to evaluate).")
-        out, cache = _dropout.dropout_forward(x, _dropout.dropout_mask(x.shape, p, rng), p)
+        # vanilla dropout is inverted dropout's arithmetic with scale 1, i.e. with p = 0 for the given mask
+        out, cache = forward(x, mask(x.shape, p, rng), p if inverted else 0.0, True)
         return out, cache, state
 
-    def backward(dout, cache):
-        return (dout if isinstance(cache, _Identity) else _dropout.dropout_backward(dout, cache)), {}
+    def backward_fn(dout, cache):
+        return backward(dout, cache), {}
 
-    return Layer(_no_state, forward, backward, f"dropout({p})")
+    return Layer(_no_state, forward_fn, backward_fn, f"dropout({p})" if inverted else f"dropout({p}, inverted=False)")
 
 
 def mlp(sizes, activation_name="relu", init="he", dtype=np.float64):

@@ -10,13 +10,13 @@ and on success prints one line such as ``linear_backward: 9 checks passed``.
 """
 import functools
 
-from . import (autoencoders, backprop, batchnorm, implicit_regularisation, layernorm_inference, optimisers,
-               regularisation, schedules_averaging, sgd, stationary)
+from . import (autoencoders, backprop, batchnorm, dropout, dropout_linear, dropout_mask, implicit_regularisation,
+               layernorm_inference, optimisers, regularisation, schedules_averaging, sgd, stationary)
 from .core import ATOL, RTOL, Checker, CheckError
 from .summary import check_all
 
 CHAPTER_MODULES = (sgd, stationary, schedules_averaging, backprop, optimisers, batchnorm, layernorm_inference,
-                   autoencoders, regularisation, implicit_regularisation)
+                   autoencoders, regularisation, implicit_regularisation, dropout_mask, dropout, dropout_linear)
 
 
 def _raise(error):
