@@ -10,11 +10,11 @@ and on success prints one line such as ``linear_backward: 9 checks passed``.
 """
 import functools
 
-from . import backprop, optimisers, schedules_averaging, sgd, stationary
+from . import backprop, initialisation, optimisers, schedules_averaging, sgd, signal_flow, stationary
 from .core import ATOL, RTOL, Checker, CheckError
 from .summary import check_all
 
-CHAPTER_MODULES = (sgd, stationary, schedules_averaging, backprop, optimisers)
+CHAPTER_MODULES = (sgd, stationary, schedules_averaging, backprop, initialisation, signal_flow, optimisers)
 
 
 def _raise(error):
