@@ -23,7 +23,7 @@ import numpy as np
 from .activations import get_activation
 
 __all__ = ["calculate_gain", "fans", "init_scale", "variance_scaling", "orthogonal", "linear_default",
-           "lsuv_init", "INIT_SCHEMES", "init_weight", "init_mlp"]
+           "linear_default_mlp", "lsuv_init", "INIT_SCHEMES", "init_weight", "init_mlp"]
 
 _UNIT_GAIN = ("linear", "sigmoid", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
               "conv_transpose3d")
@@ -121,6 +121,17 @@ def linear_default(d_in, d_out, rng, dtype=np.float64):
     w = rng.uniform(-bound, bound, size=(d_out, d_in))
     b = rng.uniform(-bound, bound, size=d_out)
     return w.astype(dtype), b.astype(dtype)
+
+
+def linear_default_mlp(sizes, rng, dtype=np.float64):
+    """params {W1, b1, ..., WL, bL} as a stack of torch.nn.Linear layers starts them (``linear_default`` per layer).
+
+    Shapes: W_l (sizes[l], sizes[l-1]), b_l (sizes[l],).
+    """
+    params = {}
+    for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        params[f"W{layer}"], params[f"b{layer}"] = linear_default(fan_in, fan_out, rng, dtype)
+    return params
 
 
 def lsuv_init(params, x, activation="relu", tol=0.01, max_iter=10):

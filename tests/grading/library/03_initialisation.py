@@ -1,7 +1,7 @@
 """Chapter 03_initialisation: mistakes students make, and correct implementations unlike the instructor's.
 
 Each function is notebook code for one exercise (see dlcourse.grading.library): it may use what the
-chapter's first cell imports (math, np, activations, layers, signal, mlp_forward, ...) and the student's other
+chapter's first cell imports (math, np, activations, layers, network, signal, ...) and the student's other
 functions (variance_scaling may call init_scale), never the reference of its own exercise. Among the mistakes
 are the lecture notes' errors (He's scale as randn / sqrt(2 n), LeCun's rule as a uniform bound) and PyTorch's
 conventions that trip people ((out, in) weights, kaiming_normal_'s default slope 0, the sample std of
@@ -13,7 +13,6 @@ import numpy as np  # noqa: F401
 
 from dlcourse import activations, layers, network, signal  # noqa: F401
 from dlcourse.grading.library import correct, mistake
-from dlcourse.network import mlp_forward  # noqa: F401
 
 # ---------------------------------------------------------------------- calculate_gain
 
@@ -410,7 +409,7 @@ def variance_scaling(shape, rng, gain=1.0, mode="fan_in", distribution="normal")
 
 @mistake("signal_statistics", "Tensor.std()'s ddof=1", "ddof=1")
 def signal_statistics(params, x, dout, activation="relu"):
-    out, caches = mlp_forward(params, x, activation)
+    out, caches = network.mlp_forward(params, x, activation)
     forward = [c.activation.a.std(ddof=1) for c in caches[:-1]] + [out.std(ddof=1)]
     backward, delta = [], dout
     for l in range(len(caches), 0, -1):
@@ -422,7 +421,7 @@ def signal_statistics(params, x, dout, activation="relu"):
 
 @mistake("signal_statistics", "per-unit std averaged", "the average over units")
 def signal_statistics(params, x, dout, activation="relu"):
-    out, caches = mlp_forward(params, x, activation)
+    out, caches = network.mlp_forward(params, x, activation)
     forward = [c.activation.a.std(axis=0).mean() for c in caches[:-1]] + [out.std(axis=0).mean()]
     backward, delta = [], dout
     for l in range(len(caches), 0, -1):
@@ -435,7 +434,7 @@ def signal_statistics(params, x, dout, activation="relu"):
 @mistake("signal_statistics", "statistics of z = h(a)", "the activations z = h(a)")
 def signal_statistics(params, x, dout, activation="relu"):
     h = activations.get_activation(activation).function
-    out, caches = mlp_forward(params, x, activation)
+    out, caches = network.mlp_forward(params, x, activation)
     forward = [h(c.activation.a).std() for c in caches[:-1]] + [out.std()]
     backward, delta = [], dout
     for l in range(len(caches), 0, -1):
@@ -447,7 +446,7 @@ def signal_statistics(params, x, dout, activation="relu"):
 
 @mistake("signal_statistics", "dJ/dz recorded for hidden layers", "the spread of dJ/dz")
 def signal_statistics(params, x, dout, activation="relu"):
-    out, caches = mlp_forward(params, x, activation)
+    out, caches = network.mlp_forward(params, x, activation)
     forward = [c.activation.a.std() for c in caches[:-1]] + [out.std()]
     backward, delta = [dout.std()], dout
     for l in range(len(caches), 1, -1):
@@ -460,7 +459,7 @@ def signal_statistics(params, x, dout, activation="relu"):
 @mistake("signal_statistics", "h'(z) instead of h'(a)", "h'(z) in place of h'(a)")
 def signal_statistics(params, x, dout, activation="relu"):
     h = activations.get_activation(activation)
-    out, caches = mlp_forward(params, x, activation)
+    out, caches = network.mlp_forward(params, x, activation)
     forward = [c.activation.a.std() for c in caches[:-1]] + [out.std()]
     backward, delta = [], dout
     for l in range(len(caches), 0, -1):
@@ -473,7 +472,7 @@ def signal_statistics(params, x, dout, activation="relu"):
 
 @mistake("signal_statistics", "backward listed from the output down", "in the order output to input")
 def signal_statistics(params, x, dout, activation="relu"):
-    out, caches = mlp_forward(params, x, activation)
+    out, caches = network.mlp_forward(params, x, activation)
     forward = [c.activation.a.std() for c in caches[:-1]] + [out.std()]
     backward, delta = [], dout
     for l in range(len(caches), 0, -1):
@@ -485,7 +484,7 @@ def signal_statistics(params, x, dout, activation="relu"):
 
 @mistake("signal_statistics", "hidden layers only", "the hidden layers only")
 def signal_statistics(params, x, dout, activation="relu"):
-    _, caches = mlp_forward(params, x, activation)
+    _, caches = network.mlp_forward(params, x, activation)
     forward = [c.activation.a.std() for c in caches[:-1]]
     backward, delta = [], dout
     for l in range(len(caches), 1, -1):
@@ -496,7 +495,7 @@ def signal_statistics(params, x, dout, activation="relu"):
 
 @mistake("signal_statistics", "root mean square", "the root mean square")
 def signal_statistics(params, x, dout, activation="relu"):
-    out, caches = mlp_forward(params, x, activation)
+    out, caches = network.mlp_forward(params, x, activation)
     rms = lambda v: np.sqrt(np.mean(v ** 2))
     forward = [rms(c.activation.a) for c in caches[:-1]] + [rms(out)]
     backward, delta = [], dout
@@ -509,7 +508,7 @@ def signal_statistics(params, x, dout, activation="relu"):
 
 @mistake("signal_statistics", "variances", "the variances, not the standard deviations")
 def signal_statistics(params, x, dout, activation="relu"):
-    out, caches = mlp_forward(params, x, activation)
+    out, caches = network.mlp_forward(params, x, activation)
     forward = [c.activation.a.var() for c in caches[:-1]] + [out.var()]
     backward, delta = [], dout
     for l in range(len(caches), 0, -1):
@@ -521,7 +520,7 @@ def signal_statistics(params, x, dout, activation="relu"):
 
 @mistake("signal_statistics", "the weight gradients instead of the error signals", "the weight gradients dJ/dW")
 def signal_statistics(params, x, dout, activation="relu"):
-    out, caches = mlp_forward(params, x, activation)
+    out, caches = network.mlp_forward(params, x, activation)
     forward = [c.activation.a.std() for c in caches[:-1]] + [out.std()]
     grads = network.mlp_backward(dout, caches)
     backward = [grads[f"W{l}"].std() for l in range(1, len(caches) + 1)]
@@ -546,7 +545,7 @@ def signal_statistics(params, x, dout, activation="relu"):
 
 @correct("signal_statistics", "mlp_forward caches, a list comprehension at the end")
 def signal_statistics(params, x, dout, activation="relu"):
-    out, caches = mlp_forward(params, x, activation)
+    out, caches = network.mlp_forward(params, x, activation)
     pre = [cache.activation.a for cache in caches[:-1]] + [out]
     deltas = [dout]
     for cache_below, cache in zip(reversed(caches[:-1]), reversed(caches[1:])):
@@ -820,7 +819,7 @@ def predicted_variances(sizes, weight_vars, activation="relu", input_var=1.0, ou
 
 @mistake("lsuv_init", "all layers from one forward pass", "rescale layer by layer")
 def lsuv_init(params, x, activation="relu", tol=0.01, max_iter=10):
-    _, caches = mlp_forward(params, x, activation)
+    _, caches = network.mlp_forward(params, x, activation)
     new = dict(params)
     for l, cache in enumerate(caches, start=1):
         w, b = params[f"W{l}"], params[f"b{l}"]
@@ -1009,7 +1008,7 @@ def lsuv_init(params, x, activation="relu", tol=0.01, max_iter=10):
     for l in range(1, depth + 1):
         def variance():
             prefix = {f"{kind}{k}": out[f"{kind}{k}"] for k in range(1, l + 1) for kind in "Wb"}
-            return np.var(mlp_forward(prefix, x, activation)[0])
+            return np.var(network.mlp_forward(prefix, x, activation)[0])
         for _ in range(max_iter):
             v = variance()
             if abs(v - 1) < tol:
