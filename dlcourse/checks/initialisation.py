@@ -222,7 +222,7 @@ def check_variance_scaling(variance_scaling, seed=0, cases=SAMPLER_CASES):
         checker.require(np.array_equal(after[1], global_state[1]) and after[2:] == global_state[2:],
                         "your function drew from numpy's global random state (np.random.randn, np.random.normal, "
                         "...). Draw every number from the generator `rng` you are given, e.g. rng.standard_normal.")
-        checker.conforms("the weights", w, np.zeros(shape), context=context)
+        checker.conforms("the array of weights", w, np.zeros(shape), context=context)
         checker.ok()
         _check_statistics(checker, np.asarray(w, dtype=float), shape, kwargs, context)
         again = checker.call(variance_scaling, shape, np.random.default_rng([seed, index]), **kwargs)
