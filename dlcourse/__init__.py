@@ -4,12 +4,12 @@ Each module holds one idea; the book chapter it belongs to is named in its docst
 """
 from . import (activations, adaptive, augmentation, autoencoder, averaging, book, checks, datasets, dropout,
                dropout_experiments, ensembles, fallback, fitting, gradcheck, init, layers, logistic, losses, network,
-               normalised_nets, normalization, optim, pca, plotting, regularisation, schedules, sequential, stopping,
-               surfaces, training)
+               normalised_nets, normalization, optim, pca, plotting, regularisation, schedules, sequential, signal,
+               stopping, surfaces, training)
 
 __version__ = "0.1.0"
 
 __all__ = ["activations", "adaptive", "augmentation", "autoencoder", "averaging", "book", "checks", "datasets",
            "dropout", "dropout_experiments", "ensembles", "fallback", "fitting", "gradcheck", "init", "layers",
            "logistic", "losses", "network", "normalised_nets", "normalization", "optim", "pca", "plotting",
-           "regularisation", "schedules", "sequential", "stopping", "surfaces", "training", "__version__"]
+           "regularisation", "schedules", "sequential", "signal", "stopping", "surfaces", "training", "__version__"]

@@ -11,12 +11,14 @@ and on success prints one line such as ``linear_backward: 9 checks passed``.
 import functools
 
 from . import (autoencoders, backprop, batchnorm, dropout, dropout_linear, dropout_mask, implicit_regularisation,
-               layernorm_inference, optimisers, regularisation, schedules_averaging, sgd, stationary)
+               initialisation, layernorm_inference, optimisers, regularisation, schedules_averaging, sgd, signal_flow,
+               stationary)
 from .core import ATOL, RTOL, Checker, CheckError
 from .summary import check_all
 
 CHAPTER_MODULES = (sgd, stationary, schedules_averaging, backprop, optimisers, batchnorm, layernorm_inference,
-                   autoencoders, regularisation, implicit_regularisation, dropout_mask, dropout, dropout_linear)
+                   autoencoders, regularisation, implicit_regularisation, dropout_mask, dropout, dropout_linear,
+                   initialisation, signal_flow)
 
 
 def _raise(error):
