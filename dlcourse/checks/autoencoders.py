@@ -165,15 +165,15 @@ def _torch_linear_ae(w_enc, w_dec, x, mu):
     import torch
     te, td = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (w_enc, w_dec))
     tx = torch.tensor(x, dtype=torch.float64)
-    loss = ((tx - tx @ te.T @ td.T) ** 2).sum() / len(x) + mu * ((te ** 2).sum() + (td ** 2).sum())
+    loss = 0.5 * ((tx @ te.T @ td.T - tx) ** 2).sum() / len(x) + 0.5 * mu * ((te ** 2).sum() + (td ** 2).sum())
     loss.backward()
     return loss.item(), te.grad.numpy(), td.grad.numpy()
 
 
 def check_linear_ae_loss_and_grads(linear_ae_loss_and_grads, seed=0, cases=((20, 6, 3, 0.0), (9, 4, 4, 0.1),
                                                                             (30, 5, 1, 0.03))):
-    """L = (1/N) ||X - X W_enc^T W_dec^T||_F^2 + mu (||W_enc||^2 + ||W_dec||^2) and its gradients, against torch
-    autograd, for (N, D, k, mu) in ``cases``."""
+    """J = (1/2N) ||X W_enc^T W_dec^T - X||_F^2 + (mu/2) (||W_enc||^2 + ||W_dec||^2) and its gradients, against
+    torch autograd, for (N, D, k, mu) in ``cases``."""
     __tracebackhide__ = True
     rng = np.random.default_rng(seed)
     checker = Checker("linear_ae_loss_and_grads")
@@ -190,17 +190,21 @@ def check_linear_ae_loss_and_grads(linear_ae_loss_and_grads, seed=0, cases=((20,
                         + (f" with keys {sorted(grads)}" if isinstance(grads, dict) else "") + ".")
         want_loss, want_enc, want_dec = _torch_linear_ae(w_enc, w_dec, x, mu)
         code, residual = x @ w_enc.T, x @ w_enc.T @ w_dec.T - x
-        fit_enc, fit_dec = 2 / n * w_dec.T @ residual.T @ x, 2 / n * residual.T @ code
-        data_loss = np.sum(residual ** 2) / n
+        fit_enc, fit_dec = w_dec.T @ residual.T @ x / n, residual.T @ code / n      # the data term's gradients
+        data_loss = 0.5 * np.sum(residual ** 2) / n
+        penalty = 0.5 * mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
         checker.close_all([("the loss", loss, want_loss), ("grads['w_enc']", grads["w_enc"], want_enc),
                            ("grads['w_dec']", grads["w_dec"], want_dec)], [
             ("the sum over the examples where the loss is their mean: divide by N",
-             (n * data_loss + mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2)), n * fit_enc + 2 * mu * w_enc,
-              n * fit_dec + 2 * mu * w_dec)),
-            ("the gradients without the factor 2 of the squares",
-             (want_loss, fit_enc / 2 + mu * w_enc, fit_dec / 2 + mu * w_dec)),
-            ("the gradients of the penalty without its factor 2 (d/dW of mu ||W||^2 is 2 mu W)",
-             (want_loss, fit_enc + mu * w_enc, fit_dec + mu * w_dec)),
+             (n * data_loss + penalty, n * fit_enc + mu * w_enc, n * fit_dec + mu * w_dec)),
+            ("the squared error without its 1/2 (the loss is the mean of 1/2 ||x_hat_n - x_n||^2)",
+             (2 * data_loss + penalty, 2 * fit_enc + mu * w_enc, 2 * fit_dec + mu * w_dec)),
+            ("the gradients of the squares with a factor 2: the 1/2 in front of the squared error cancels it",
+             (want_loss, 2 * fit_enc + mu * w_enc, 2 * fit_dec + mu * w_dec)),
+            ("the penalty without its 1/2: it is (mu/2) (||W_enc||^2 + ||W_dec||^2), with the gradient mu W",
+             (data_loss + 2 * penalty, fit_enc + 2 * mu * w_enc, fit_dec + 2 * mu * w_dec)),
+            ("the penalty's gradient 2 mu W: the 1/2 in front of the penalty cancels the 2 (d/dW of (mu/2) ||W||^2 "
+             "is mu W)", (want_loss, fit_enc + 2 * mu * w_enc, fit_dec + 2 * mu * w_dec)),
             ("the gradients with their sign flipped", (want_loss, -want_enc, -want_dec)),
             ("the penalty left out", (data_loss, fit_enc, fit_dec))], context=context)
     checker.done()
@@ -341,7 +345,7 @@ def _torch_contractive(x, w, b):
 
 
 def check_contractive_penalty(contractive_penalty, seed=0, cases=((9, 5, 4), (1, 3, 6), (16, 2, 2))):
-    """mean_n ||dh/dx_n||_F^2 of h = sigma(x W^T + b) and its gradients, against torch.func's Jacobian and autograd,
+    """mean_n ||dz/dx_n||_F^2 of the code z = sigma(x W^T + b) and its gradients, against torch.func's Jacobian and autograd,
     for (N, D, M) in ``cases``."""
     __tracebackhide__ = True
     rng = np.random.default_rng(seed)
@@ -360,9 +364,9 @@ def check_contractive_penalty(contractive_penalty, seed=0, cases=((9, 5, 4), (1,
         rows = np.sum(w ** 2, axis=1)
         unsquared = g * (1 - 2 * h) * rows / n            # the mistake's gradient with respect to the pre-activation
         checker.close_all([("the penalty", value, want[0]), ("dw", dw, want[1]), ("db", db, want[2])], [
-            ("the gradient with h treated as a constant: h depends on W and b too",
+            ("the gradient with the code z treated as a constant: z = sigma(x W^T + b) depends on W and b too",
              (want[0], 2 * w * np.sum(g ** 2, axis=0)[:, None] / n, np.zeros(m))),
-            ("h (1 - h) not squared: the Jacobian's entries are h (1 - h) w_jk, and the penalty squares them",
+            ("z (1 - z) not squared: the Jacobian's entries are z_nj (1 - z_nj) w_jk, and the penalty squares them",
              (np.sum(g * rows) / n, unsquared.T @ x + 2 * w * np.sum(g, axis=0)[:, None] / n, unsquared.sum(axis=0))),
             ("the sum over the examples where the penalty is their mean: divide by N",
              (want[0] * n, want[1] * n, want[2] * n))], context=context)
