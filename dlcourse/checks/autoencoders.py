@@ -134,7 +134,8 @@ def check_power_iteration(power_iteration, seed=0, cases=((6, 3), (4, 4), (9, 1)
         true_values, true_vectors = np.linalg.eigh(c)
         order = np.argsort(true_values)[::-1]
         want = (true_values[order][:k], ref.sign_rule(true_vectors[:, order][:, :k].T))
-        checker.close_all([("the eigenvalues", values, want[0]), ("the eigenvectors", vectors, want[1])], [
+        checker.close_all([("the array of eigenvalues", values, want[0]),
+                           ("the array of eigenvectors", vectors, want[1])], [
             ("the top eigenpair k times: deflate, c <- c - lambda v v^T, before looking for the next",
              _power(c, k, deflate=None)),
             ("the eigenvalues in ascending order: return the largest first",
@@ -239,7 +240,8 @@ def check_decoder_to_pca(decoder_to_pca, seed=0, cases=((6, 3, 0.05), (5, 5, 0.0
         components, values = checker.unpack(result, ("components", "eigenvalues"), context)
         want = (PCA(n_components=k, svd_solver="full").fit(x).components_, eigenvalues)
         u, s, vt = np.linalg.svd(w_dec, full_matrices=False)
-        checker.close_all([("the components", components, want[0]), ("the eigenvalues", values, want[1])], [
+        checker.close_all([("the array of components", components, want[0]),
+                           ("the array of eigenvalues", values, want[1])], [
             ("the right singular vectors (the code's side): the components are the *left* singular vectors, U",
              (ref.sign_rule(vt), want[1])),
             ("the left singular vectors without the sign rule", (u.T, want[1])),
@@ -345,8 +347,8 @@ def _torch_contractive(x, w, b):
 
 
 def check_contractive_penalty(contractive_penalty, seed=0, cases=((9, 5, 4), (1, 3, 6), (16, 2, 2))):
-    """mean_n ||dz/dx_n||_F^2 of the code z = sigma(x W^T + b) and its gradients, against torch.func's Jacobian and autograd,
-    for (N, D, M) in ``cases``."""
+    """mean_n ||dz/dx_n||_F^2 of the code z = sigma(x W^T + b) and its gradients, against torch.func's Jacobian
+    and autograd, for (N, D, M) in ``cases``."""
     __tracebackhide__ = True
     rng = np.random.default_rng(seed)
     checker = Checker("contractive_penalty")

@@ -293,7 +293,7 @@ def power_iteration(c, k, n_iter, rng):
     return np.array(values), sign_rule(np.array(vectors)).T
 
 
-@mistake("power_iteration", "no sign rule", "the eigenvectors is wrong")
+@mistake("power_iteration", "no sign rule", "the array of eigenvectors is wrong")
 def power_iteration(c, k, n_iter, rng):
     c = c.copy()
     values, vectors = [], []
@@ -493,7 +493,7 @@ def decoder_to_pca(w_dec, mu):
     return sign_rule(u.T)[::-1], (mu / (1 - s ** 2))[::-1]
 
 
-@mistake("decoder_to_pca", "the columns of the decoder, normalised", "the components is wrong")
+@mistake("decoder_to_pca", "the columns of the decoder, normalised", "the array of components is wrong")
 def decoder_to_pca(w_dec, mu):
     columns = w_dec / np.linalg.norm(w_dec, axis=0)
     s = np.linalg.norm(w_dec, axis=0)
