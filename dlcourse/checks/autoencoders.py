@@ -1,6 +1,6 @@
 """Checks for chapter 08_autoencoders_pca: PCA and power iteration (scikit-learn and eigh as oracles), the linear
 autoencoder (torch autograd), the components read off its decoder, the denoising loss and the contractive penalty
-(torch.func for the Jacobian).
+(torch autograd for the Jacobian and its gradient).
 """
 import numpy as np
 
@@ -338,17 +338,21 @@ def _torch_dae_agrees(checker, params, x, x_tilde, activation, loss, grads, cont
 # ---------------------------------------------------------------- Exercise 7: the contractive penalty
 
 def _torch_contractive(x, w, b):
+    """The penalty from the encoder's Jacobians as autograd computes them (with their graph, so that the penalty
+    can be differentiated again), and its gradients. torch.autograd.functional.jacobian rather than torch.func:
+    the same numbers, without the second that torch.func's first call costs in every notebook run."""
     import torch
     tw, tb = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
-    jacobians = torch.func.vmap(torch.func.jacrev(lambda row: torch.sigmoid(tw @ row + tb)))(torch.tensor(x))
-    value = (jacobians ** 2).sum(dim=(1, 2)).mean()
+    encoder = lambda row: torch.sigmoid(tw @ row + tb)
+    jacobians = [torch.autograd.functional.jacobian(encoder, row, create_graph=True) for row in torch.tensor(x)]
+    value = sum((jacobian ** 2).sum() for jacobian in jacobians) / len(jacobians)
     value.backward()
     return value.item(), tw.grad.numpy(), tb.grad.numpy()
 
 
 def check_contractive_penalty(contractive_penalty, seed=0, cases=((9, 5, 4), (1, 3, 6), (16, 2, 2))):
-    """mean_n ||dz/dx_n||_F^2 of the code z = sigma(x W^T + b) and its gradients, against torch.func's Jacobian
-    and autograd, for (N, D, M) in ``cases``."""
+    """mean_n ||dz/dx_n||_F^2 of the code z = sigma(x W^T + b) and its gradients, against the Jacobians and
+    gradients of torch autograd, for (N, D, M) in ``cases``."""
     __tracebackhide__ = True
     rng = np.random.default_rng(seed)
     checker = Checker("contractive_penalty")
