@@ -61,7 +61,7 @@ def pca_fit(x, k):
 
 
 def pca_transform(state, x, whiten=False):
-    """z = (x - m) U_k^T, the coordinates along the components (divided by sqrt(lambda_i) when ``whiten``).
+    """z = (x - mean) U_k^T, the coordinates along the components (divided by sqrt(lambda_i) when ``whiten``).
 
     Shapes: x (N, D) -> z (N, k).
     """
@@ -70,7 +70,7 @@ def pca_transform(state, x, whiten=False):
 
 
 def pca_inverse_transform(state, z, whiten=False):
-    """x_hat = m + z U_k (z multiplied back by sqrt(lambda_i) first when ``whiten``).
+    """x_hat = mean + z U_k (z multiplied back by sqrt(lambda_i) first when ``whiten``).
 
     Shapes: z (N, k) -> x_hat (N, D).
     """

@@ -87,11 +87,40 @@ def test_linear_autoencoder_gradients_match_autograd(mu):
     x, w_enc, w_dec = data(5, 20, 6), rng.standard_normal((3, 6)), rng.standard_normal((6, 3))
     loss, grads = ae.linear_ae_loss_and_grads(w_enc, w_dec, x, mu)
     te, td, tx = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (w_enc, w_dec, x))
-    torch_loss = ((tx - tx @ te.T @ td.T) ** 2).sum() / len(x) + mu * ((te ** 2).sum() + (td ** 2).sum())
+    torch_loss = (0.5 * ((tx @ te.T @ td.T - tx) ** 2).sum() / len(x)
+                  + 0.5 * mu * ((te ** 2).sum() + (td ** 2).sum()))
     torch_loss.backward()
     agrees("linear AE loss", loss, torch_loss)
-    agrees("linear AE dL/dW_enc", grads["w_enc"], te.grad)
-    agrees("linear AE dL/dW_dec", grads["w_dec"], td.grad)
+    agrees("linear AE dJ/dW_enc", grads["w_enc"], te.grad)
+    agrees("linear AE dJ/dW_dec", grads["w_dec"], td.grad)
+
+
+def test_the_linear_autoencoder_sees_the_data_only_through_the_covariance():
+    """covariance_rows(x): D rows R with R^T R / D = X_c^T X_c / N, on which the loss and its gradients are those of
+    the centred data (so train_linear_ae may train on R), and train_linear_ae reproduces the notebook's loop."""
+    x = data(8, 50, 5)
+    centred = x - x.mean(axis=0)
+    rows = ae.covariance_rows(x)
+    agrees("R^T R / D", rows.T @ rows / 5, centred.T @ centred / 50, tol=1e-12)
+    rng = np.random.default_rng(9)
+    w_enc, w_dec = rng.standard_normal((3, 5)), rng.standard_normal((5, 3))
+    on_rows, on_data = (ae.linear_ae_loss_and_grads(w_enc, w_dec, z, 0.1) for z in (rows, centred))
+    agrees("the loss on R", on_rows[0], on_data[0], tol=1e-12)
+    for key in ("w_enc", "w_dec"):
+        agrees(f"the gradient {key} on R", on_rows[1][key], on_data[1][key], tol=1e-12)
+    w_enc, w_dec = ae.train_linear_ae(x, 3, 0.05, 200, np.random.default_rng(1))
+    start = np.random.default_rng(1)
+    te = torch.tensor(0.1 * start.standard_normal((3, 5)), requires_grad=True)
+    td = torch.tensor(0.1 * start.standard_normal((5, 3)), requires_grad=True)
+    tx = torch.tensor(centred)
+    adam = torch.optim.Adam([te, td], lr=0.01)
+    for _ in range(200):
+        adam.zero_grad()
+        loss = 0.5 * ((tx @ te.T @ td.T - tx) ** 2).sum() / len(x) + 0.025 * ((te ** 2).sum() + (td ** 2).sum())
+        loss.backward()
+        adam.step()
+    agrees("train_linear_ae's encoder against torch.optim.Adam on the data", w_enc, te)
+    agrees("train_linear_ae's decoder against torch.optim.Adam on the data", w_dec, td)
 
 
 def test_the_regularised_optimum_holds_the_principal_components():
@@ -170,6 +199,31 @@ def test_contractive_penalty_is_the_jacobians_norm_and_its_gradients_match_autog
     agrees("contractive penalty (explicit Jacobian)", value, torch_value)
     agrees("contractive penalty dW", dw, tw.grad)
     agrees("contractive penalty db", db, tb.grad)
+
+
+@pytest.mark.parametrize("penalty, weight", [(None, 0.0), ("sparse", 0.7), ("contractive", 0.3)])
+def test_the_penalised_autoencoder_loss_and_gradients_match_autograd(penalty, weight):
+    rng = np.random.default_rng(13)
+    x = rng.random((10, 6))
+    params = {"W1": rng.standard_normal((4, 6)), "b1": rng.standard_normal(4),
+              "W2": rng.standard_normal((6, 4)), "b2": rng.standard_normal(6)}
+    loss, grads = ae.penalised_ae_loss_and_grads(params, x, penalty, weight, target=0.1)
+    t = {key: torch.tensor(value, requires_grad=True) for key, value in params.items()}
+    tx = torch.tensor(x)
+    code = torch.sigmoid(tx @ t["W1"].T + t["b1"])
+    torch_loss = 0.5 * ((code @ t["W2"].T + t["b2"] - tx) ** 2).sum(dim=1).mean()
+    if penalty == "sparse":
+        tau_hat = code.mean(dim=0)
+        torch_loss = torch_loss + weight * (0.1 * torch.log(0.1 / tau_hat) + 0.9 * torch.log(0.9 / (1 - tau_hat))).sum()
+    elif penalty == "contractive":
+        jacobians = torch.func.vmap(torch.func.jacrev(lambda row: torch.sigmoid(t["W1"] @ row + t["b1"])))(tx)
+        torch_loss = torch_loss + weight * (jacobians ** 2).sum(dim=(1, 2)).mean()
+    torch_loss.backward()
+    agrees(f"penalised autoencoder loss ({penalty})", loss, torch_loss)
+    for key in params:
+        agrees(f"penalised autoencoder d{key} ({penalty})", grads[key], t[key].grad)
+    with pytest.raises(ValueError, match="None, 'sparse' or 'contractive'"):
+        ae.penalised_ae_loss_and_grads(params, x, "l1", 1.0)
 
 
 def test_largest_relative_error():

@@ -1,6 +1,6 @@
 """Checks for chapter 08_autoencoders_pca: PCA and power iteration (scikit-learn and eigh as oracles), the linear
 autoencoder (torch autograd), the components read off its decoder, the denoising loss and the contractive penalty
-(torch.func for the Jacobian).
+(torch autograd for the Jacobian and its gradient).
 """
 import numpy as np
 
@@ -134,7 +134,8 @@ def check_power_iteration(power_iteration, seed=0, cases=((6, 3), (4, 4), (9, 1)
         true_values, true_vectors = np.linalg.eigh(c)
         order = np.argsort(true_values)[::-1]
         want = (true_values[order][:k], ref.sign_rule(true_vectors[:, order][:, :k].T))
-        checker.close_all([("the eigenvalues", values, want[0]), ("the eigenvectors", vectors, want[1])], [
+        checker.close_all([("the array of eigenvalues", values, want[0]),
+                           ("the array of eigenvectors", vectors, want[1])], [
             ("the top eigenpair k times: deflate, c <- c - lambda v v^T, before looking for the next",
              _power(c, k, deflate=None)),
             ("the eigenvalues in ascending order: return the largest first",
@@ -165,15 +166,15 @@ def _torch_linear_ae(w_enc, w_dec, x, mu):
     import torch
     te, td = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (w_enc, w_dec))
     tx = torch.tensor(x, dtype=torch.float64)
-    loss = ((tx - tx @ te.T @ td.T) ** 2).sum() / len(x) + mu * ((te ** 2).sum() + (td ** 2).sum())
+    loss = 0.5 * ((tx @ te.T @ td.T - tx) ** 2).sum() / len(x) + 0.5 * mu * ((te ** 2).sum() + (td ** 2).sum())
     loss.backward()
     return loss.item(), te.grad.numpy(), td.grad.numpy()
 
 
 def check_linear_ae_loss_and_grads(linear_ae_loss_and_grads, seed=0, cases=((20, 6, 3, 0.0), (9, 4, 4, 0.1),
                                                                             (30, 5, 1, 0.03))):
-    """L = (1/N) ||X - X W_enc^T W_dec^T||_F^2 + mu (||W_enc||^2 + ||W_dec||^2) and its gradients, against torch
-    autograd, for (N, D, k, mu) in ``cases``."""
+    """J = (1/2N) ||X W_enc^T W_dec^T - X||_F^2 + (mu/2) (||W_enc||^2 + ||W_dec||^2) and its gradients, against
+    torch autograd, for (N, D, k, mu) in ``cases``."""
     __tracebackhide__ = True
     rng = np.random.default_rng(seed)
     checker = Checker("linear_ae_loss_and_grads")
@@ -190,17 +191,21 @@ def check_linear_ae_loss_and_grads(linear_ae_loss_and_grads, seed=0, cases=((20,
                         + (f" with keys {sorted(grads)}" if isinstance(grads, dict) else "") + ".")
         want_loss, want_enc, want_dec = _torch_linear_ae(w_enc, w_dec, x, mu)
         code, residual = x @ w_enc.T, x @ w_enc.T @ w_dec.T - x
-        fit_enc, fit_dec = 2 / n * w_dec.T @ residual.T @ x, 2 / n * residual.T @ code
-        data_loss = np.sum(residual ** 2) / n
+        fit_enc, fit_dec = w_dec.T @ residual.T @ x / n, residual.T @ code / n      # the data term's gradients
+        data_loss = 0.5 * np.sum(residual ** 2) / n
+        penalty = 0.5 * mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
         checker.close_all([("the loss", loss, want_loss), ("grads['w_enc']", grads["w_enc"], want_enc),
                            ("grads['w_dec']", grads["w_dec"], want_dec)], [
             ("the sum over the examples where the loss is their mean: divide by N",
-             (n * data_loss + mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2)), n * fit_enc + 2 * mu * w_enc,
-              n * fit_dec + 2 * mu * w_dec)),
-            ("the gradients without the factor 2 of the squares",
-             (want_loss, fit_enc / 2 + mu * w_enc, fit_dec / 2 + mu * w_dec)),
-            ("the gradients of the penalty without its factor 2 (d/dW of mu ||W||^2 is 2 mu W)",
-             (want_loss, fit_enc + mu * w_enc, fit_dec + mu * w_dec)),
+             (n * data_loss + penalty, n * fit_enc + mu * w_enc, n * fit_dec + mu * w_dec)),
+            ("the squared error without its 1/2 (the loss is the mean of 1/2 ||x_hat_n - x_n||^2)",
+             (2 * data_loss + penalty, 2 * fit_enc + mu * w_enc, 2 * fit_dec + mu * w_dec)),
+            ("the gradients of the squares with a factor 2: the 1/2 in front of the squared error cancels it",
+             (want_loss, 2 * fit_enc + mu * w_enc, 2 * fit_dec + mu * w_dec)),
+            ("the penalty without its 1/2: it is (mu/2) (||W_enc||^2 + ||W_dec||^2), with the gradient mu W",
+             (data_loss + 2 * penalty, fit_enc + 2 * mu * w_enc, fit_dec + 2 * mu * w_dec)),
+            ("the penalty's gradient 2 mu W: the 1/2 in front of the penalty cancels the 2 (d/dW of (mu/2) ||W||^2 "
+             "is mu W)", (want_loss, fit_enc + 2 * mu * w_enc, fit_dec + 2 * mu * w_dec)),
             ("the gradients with their sign flipped", (want_loss, -want_enc, -want_dec)),
             ("the penalty left out", (data_loss, fit_enc, fit_dec))], context=context)
     checker.done()
@@ -235,7 +240,8 @@ def check_decoder_to_pca(decoder_to_pca, seed=0, cases=((6, 3, 0.05), (5, 5, 0.0
         components, values = checker.unpack(result, ("components", "eigenvalues"), context)
         want = (PCA(n_components=k, svd_solver="full").fit(x).components_, eigenvalues)
         u, s, vt = np.linalg.svd(w_dec, full_matrices=False)
-        checker.close_all([("the components", components, want[0]), ("the eigenvalues", values, want[1])], [
+        checker.close_all([("the array of components", components, want[0]),
+                           ("the array of eigenvalues", values, want[1])], [
             ("the right singular vectors (the code's side): the components are the *left* singular vectors, U",
              (ref.sign_rule(vt), want[1])),
             ("the left singular vectors without the sign rule", (u.T, want[1])),
@@ -332,17 +338,21 @@ def _torch_dae_agrees(checker, params, x, x_tilde, activation, loss, grads, cont
 # ---------------------------------------------------------------- Exercise 7: the contractive penalty
 
 def _torch_contractive(x, w, b):
+    """The penalty from the encoder's Jacobians as autograd computes them (with their graph, so that the penalty
+    can be differentiated again), and its gradients. torch.autograd.functional.jacobian rather than torch.func:
+    the same numbers, without the second that torch.func's first call costs in every notebook run."""
     import torch
     tw, tb = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
-    jacobians = torch.func.vmap(torch.func.jacrev(lambda row: torch.sigmoid(tw @ row + tb)))(torch.tensor(x))
-    value = (jacobians ** 2).sum(dim=(1, 2)).mean()
+    encoder = lambda row: torch.sigmoid(tw @ row + tb)
+    jacobians = [torch.autograd.functional.jacobian(encoder, row, create_graph=True) for row in torch.tensor(x)]
+    value = sum((jacobian ** 2).sum() for jacobian in jacobians) / len(jacobians)
     value.backward()
     return value.item(), tw.grad.numpy(), tb.grad.numpy()
 
 
 def check_contractive_penalty(contractive_penalty, seed=0, cases=((9, 5, 4), (1, 3, 6), (16, 2, 2))):
-    """mean_n ||dh/dx_n||_F^2 of h = sigma(x W^T + b) and its gradients, against torch.func's Jacobian and autograd,
-    for (N, D, M) in ``cases``."""
+    """mean_n ||dz/dx_n||_F^2 of the code z = sigma(x W^T + b) and its gradients, against the Jacobians and
+    gradients of torch autograd, for (N, D, M) in ``cases``."""
     __tracebackhide__ = True
     rng = np.random.default_rng(seed)
     checker = Checker("contractive_penalty")
@@ -360,9 +370,9 @@ def check_contractive_penalty(contractive_penalty, seed=0, cases=((9, 5, 4), (1,
         rows = np.sum(w ** 2, axis=1)
         unsquared = g * (1 - 2 * h) * rows / n            # the mistake's gradient with respect to the pre-activation
         checker.close_all([("the penalty", value, want[0]), ("dw", dw, want[1]), ("db", db, want[2])], [
-            ("the gradient with h treated as a constant: h depends on W and b too",
+            ("the gradient with the code z treated as a constant: z = sigma(x W^T + b) depends on W and b too",
              (want[0], 2 * w * np.sum(g ** 2, axis=0)[:, None] / n, np.zeros(m))),
-            ("h (1 - h) not squared: the Jacobian's entries are h (1 - h) w_jk, and the penalty squares them",
+            ("z (1 - z) not squared: the Jacobian's entries are z_nj (1 - z_nj) w_jk, and the penalty squares them",
              (np.sum(g * rows) / n, unsquared.T @ x + 2 * w * np.sum(g, axis=0)[:, None] / n, unsquared.sum(axis=0))),
             ("the sum over the examples where the penalty is their mean: divide by N",
              (want[0] * n, want[1] * n, want[2] * n))], context=context)

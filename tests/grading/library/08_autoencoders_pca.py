@@ -293,7 +293,7 @@ def power_iteration(c, k, n_iter, rng):
     return np.array(values), sign_rule(np.array(vectors)).T
 
 
-@mistake("power_iteration", "no sign rule", "the eigenvectors is wrong")
+@mistake("power_iteration", "no sign rule", "the array of eigenvectors is wrong")
 def power_iteration(c, k, n_iter, rng):
     c = c.copy()
     values, vectors = [], []
@@ -355,29 +355,49 @@ def power_iteration(c, k, n_iter, rng):
 def linear_ae_loss_and_grads(w_enc, w_dec, x, mu=0.0):
     code = x @ w_enc.T
     residual = code @ w_dec.T - x
-    loss = np.sum(residual ** 2) + mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
-    return float(loss), {"w_enc": 2 * w_dec.T @ residual.T @ x + 2 * mu * w_enc,
-                         "w_dec": 2 * residual.T @ code + 2 * mu * w_dec}
+    loss = 0.5 * np.sum(residual ** 2) + 0.5 * mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
+    return float(loss), {"w_enc": w_dec.T @ residual.T @ x + mu * w_enc, "w_dec": residual.T @ code + mu * w_dec}
 
 
-@mistake("linear_ae_loss_and_grads", "factor 2 of the squares missing", "without the factor 2 of the squares")
+@mistake("linear_ae_loss_and_grads", "the squared error without its 1/2", "the squared error without its 1/2")
 def linear_ae_loss_and_grads(w_enc, w_dec, x, mu=0.0):
     n = len(x)
     code = x @ w_enc.T
     residual = code @ w_dec.T - x
-    loss = np.sum(residual ** 2) / n + mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
-    return float(loss), {"w_enc": w_dec.T @ residual.T @ x / n + mu * w_enc,
-                         "w_dec": residual.T @ code / n + mu * w_dec}
-
-
-@mistake("linear_ae_loss_and_grads", "penalty gradient without its factor 2", "of the penalty without its factor 2")
-def linear_ae_loss_and_grads(w_enc, w_dec, x, mu=0.0):
-    n = len(x)
-    code = x @ w_enc.T
-    residual = code @ w_dec.T - x
-    loss = np.sum(residual ** 2) / n + mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
+    loss = np.sum(residual ** 2) / n + mu / 2 * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
     return float(loss), {"w_enc": 2 / n * w_dec.T @ residual.T @ x + mu * w_enc,
                          "w_dec": 2 / n * residual.T @ code + mu * w_dec}
+
+
+@mistake("linear_ae_loss_and_grads", "the factor 2 of the squares kept in the gradients",
+         "the 1/2 in front of the squared error cancels it")
+def linear_ae_loss_and_grads(w_enc, w_dec, x, mu=0.0):
+    n = len(x)
+    code = x @ w_enc.T
+    residual = code @ w_dec.T - x
+    loss = 0.5 * np.sum(residual ** 2) / n + 0.5 * mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
+    return float(loss), {"w_enc": 2 / n * w_dec.T @ residual.T @ x + mu * w_enc,
+                         "w_dec": 2 / n * residual.T @ code + mu * w_dec}
+
+
+@mistake("linear_ae_loss_and_grads", "the penalty without its 1/2", "the penalty without its 1/2")
+def linear_ae_loss_and_grads(w_enc, w_dec, x, mu=0.0):
+    n = len(x)
+    code = x @ w_enc.T
+    residual = code @ w_dec.T - x
+    loss = 0.5 * np.sum(residual ** 2) / n + mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
+    return float(loss), {"w_enc": w_dec.T @ residual.T @ x / n + 2 * mu * w_enc,
+                         "w_dec": residual.T @ code / n + 2 * mu * w_dec}
+
+
+@mistake("linear_ae_loss_and_grads", "penalty gradient 2 mu W", "the 1/2 in front of the penalty cancels the 2")
+def linear_ae_loss_and_grads(w_enc, w_dec, x, mu=0.0):
+    n = len(x)
+    code = x @ w_enc.T
+    residual = code @ w_dec.T - x
+    loss = 0.5 * np.sum(residual ** 2) / n + 0.5 * mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
+    return float(loss), {"w_enc": w_dec.T @ residual.T @ x / n + 2 * mu * w_enc,
+                         "w_dec": residual.T @ code / n + 2 * mu * w_dec}
 
 
 @mistake("linear_ae_loss_and_grads", "residual x - x_hat without flipping the sign", "sign flipped")
@@ -385,9 +405,9 @@ def linear_ae_loss_and_grads(w_enc, w_dec, x, mu=0.0):
     n = len(x)
     code = x @ w_enc.T
     residual = x - code @ w_dec.T
-    loss = np.sum(residual ** 2) / n + mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
-    return float(loss), {"w_enc": 2 / n * w_dec.T @ residual.T @ x - 2 * mu * w_enc,
-                         "w_dec": 2 / n * residual.T @ code - 2 * mu * w_dec}
+    loss = 0.5 * np.sum(residual ** 2) / n + 0.5 * mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
+    return float(loss), {"w_enc": w_dec.T @ residual.T @ x / n - mu * w_enc,
+                         "w_dec": residual.T @ code / n - mu * w_dec}
 
 
 @mistake("linear_ae_loss_and_grads", "the penalty left out", "the penalty left out")
@@ -395,8 +415,8 @@ def linear_ae_loss_and_grads(w_enc, w_dec, x, mu=0.0):
     n = len(x)
     code = x @ w_enc.T
     residual = code @ w_dec.T - x
-    return float(np.sum(residual ** 2) / n), {"w_enc": 2 / n * w_dec.T @ residual.T @ x,
-                                              "w_dec": 2 / n * residual.T @ code}
+    return float(0.5 * np.sum(residual ** 2) / n), {"w_enc": w_dec.T @ residual.T @ x / n,
+                                                    "w_dec": residual.T @ code / n}
 
 
 @mistake("linear_ae_loss_and_grads", "encoder gradient without W_dec^T", "raised ValueError")
@@ -404,9 +424,8 @@ def linear_ae_loss_and_grads(w_enc, w_dec, x, mu=0.0):
     n = len(x)
     code = x @ w_enc.T
     residual = code @ w_dec.T - x
-    loss = np.sum(residual ** 2) / n + mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
-    return float(loss), {"w_enc": 2 / n * residual.T @ x + 2 * mu * w_enc,
-                         "w_dec": 2 / n * residual.T @ code + 2 * mu * w_dec}
+    loss = 0.5 * np.sum(residual ** 2) / n + 0.5 * mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
+    return float(loss), {"w_enc": residual.T @ x / n + mu * w_enc, "w_dec": residual.T @ code / n + mu * w_dec}
 
 
 @mistake("linear_ae_loss_and_grads", "dW_dec transposed", "It looks transposed")
@@ -414,17 +433,17 @@ def linear_ae_loss_and_grads(w_enc, w_dec, x, mu=0.0):
     n = len(x)
     code = x @ w_enc.T
     residual = code @ w_dec.T - x
-    loss = np.sum(residual ** 2) / n + mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
-    return float(loss), {"w_enc": 2 / n * w_dec.T @ residual.T @ x + 2 * mu * w_enc,
-                         "w_dec": (2 / n * residual.T @ code + 2 * mu * w_dec).T}
+    loss = 0.5 * np.sum(residual ** 2) / n + 0.5 * mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
+    return float(loss), {"w_enc": w_dec.T @ residual.T @ x / n + mu * w_enc,
+                         "w_dec": (residual.T @ code / n + mu * w_dec).T}
 
 
 @correct("linear_ae_loss_and_grads", "the covariance form")
 def linear_ae_loss_and_grads(w_enc, w_dec, x, mu=0.0):
     c = x.T @ x / len(x)
     e = w_dec @ w_enc - np.eye(x.shape[1])
-    loss = np.trace(e @ c @ e.T) + mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
-    return float(loss), {"w_enc": 2 * w_dec.T @ e @ c + 2 * mu * w_enc, "w_dec": 2 * e @ c @ w_enc.T + 2 * mu * w_dec}
+    loss = 0.5 * np.trace(e @ c @ e.T) + 0.5 * mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
+    return float(loss), {"w_enc": w_dec.T @ e @ c + mu * w_enc, "w_dec": e @ c @ w_enc.T + mu * w_dec}
 
 
 @correct("linear_ae_loss_and_grads", "two linear layers backwards, one example at a time")
@@ -434,11 +453,11 @@ def linear_ae_loss_and_grads(w_enc, w_dec, x, mu=0.0):
     for row in x:
         z = w_enc @ row
         r = w_dec @ z - row
-        loss += r @ r / n
-        g_dec += 2 * np.outer(r, z) / n
-        g_enc += 2 * np.outer(w_dec.T @ r, row) / n
-    loss += mu * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
-    return loss, {"w_enc": g_enc + 2 * mu * w_enc, "w_dec": g_dec + 2 * mu * w_dec}
+        loss += 0.5 * r @ r / n
+        g_dec += np.outer(r, z) / n
+        g_enc += np.outer(w_dec.T @ r, row) / n
+    loss += mu / 2 * (np.sum(w_enc ** 2) + np.sum(w_dec ** 2))
+    return loss, {"w_enc": g_enc + mu * w_enc, "w_dec": g_dec + mu * w_dec}
 
 
 # ---------------------------------------------------------------------- decoder_to_pca
@@ -474,7 +493,7 @@ def decoder_to_pca(w_dec, mu):
     return sign_rule(u.T)[::-1], (mu / (1 - s ** 2))[::-1]
 
 
-@mistake("decoder_to_pca", "the columns of the decoder, normalised", "the components is wrong")
+@mistake("decoder_to_pca", "the columns of the decoder, normalised", "the array of components is wrong")
 def decoder_to_pca(w_dec, mu):
     columns = w_dec / np.linalg.norm(w_dec, axis=0)
     s = np.linalg.norm(w_dec, axis=0)
@@ -629,7 +648,7 @@ def dae_loss_and_grads(params, x, x_tilde, activation="sigmoid"):
 # ---------------------------------------------------------------------- contractive_penalty
 
 
-@mistake("contractive_penalty", "z treated as a constant in the gradient", "h treated as a constant")
+@mistake("contractive_penalty", "z treated as a constant in the gradient", "the code z treated as a constant")
 def contractive_penalty(x, w, b):
     z = activations.sigmoid(x @ w.T + b)
     slope2 = (z * (1 - z)) ** 2
