@@ -83,9 +83,9 @@ def gd_least_squares(x, y, lr, steps):
 
 
 def soft_threshold(w, threshold):
-    """S_tau(w) = sign(w) max(|w| - tau, 0), elementwise: the proximal operator of tau ||w||_1.
+    """soft_nu(w) = sign(w) max(|w| - nu, 0) with nu = threshold, elementwise: the proximal operator of nu ||w||_1.
 
-    Shapes: w any shape -> same shape. torch's ``F.softshrink(w, tau)``. Book: 06_regularisation, "L1".
+    Shapes: w any shape -> same shape. torch's ``F.softshrink(w, nu)``. Book: 06_regularisation, "L1".
     """
     w = np.asarray(w, dtype=float)
     return np.sign(w) * np.maximum(np.abs(w) - threshold, 0.0)

@@ -177,14 +177,14 @@ def _soft(v, t):
 
 def _soft_threshold_mistakes(w, t):
     return [
-        ("max(w - tau, 0): the negative entries are lost; shrink |w| by tau and keep the sign", np.maximum(w - t, 0.0)),
-        ("hard thresholding w [|w| > tau]: the entries above the threshold must shrink by tau too",
+        ("max(w - threshold, 0): the negative entries are lost; shrink |w| by threshold and keep the sign", np.maximum(w - t, 0.0)),
+        ("hard thresholding w [|w| > threshold]: the entries above the threshold must shrink by threshold too",
          w * (np.abs(w) > t)),
-        ("w - tau sign(w) without max(., 0): entries smaller than tau cross zero instead of stopping at 0",
+        ("w - threshold sign(w) without max(., 0): entries smaller than threshold cross zero instead of stopping at 0",
          w - t * np.sign(w)),
-        ("max(|w| - tau, 0): the sign of w is lost", np.maximum(np.abs(w) - t, 0.0)),
-        ("clip(w, -tau, tau), which is w - soft_tau(w): the part the operator removes", np.clip(w, -t, t)),
-        ("w - tau for every entry with |w| > tau: the negative entries move away from zero (add tau to them)",
+        ("max(|w| - threshold, 0): the sign of w is lost", np.maximum(np.abs(w) - t, 0.0)),
+        ("clip(w, -threshold, threshold), which is w - soft(w): the part the operator removes", np.clip(w, -t, t)),
+        ("w - threshold for every entry with |w| > threshold: the negative entries move away from zero (add threshold to them)",
          np.where(np.abs(w) > t, w - t, 0.0)),
     ]
 

@@ -223,7 +223,7 @@ def ridge_regression(x, y, mu):
 # ---------------------------------------------------------------------- soft_threshold
 
 
-@mistake("soft_threshold", "max(w - tau, 0)", "the negative entries are lost")
+@mistake("soft_threshold", "max(w - threshold, 0)", "the negative entries are lost")
 def soft_threshold(w, threshold):
     return np.maximum(w - threshold, 0.0)
 
@@ -243,12 +243,12 @@ def soft_threshold(w, threshold):
     return np.maximum(np.abs(w) - threshold, 0.0)
 
 
-@mistake("soft_threshold", "clip(w, -tau, tau)", "clip(w, -tau, tau)")
+@mistake("soft_threshold", "clip(w, -threshold, threshold)", "clip(w, -threshold, threshold)")
 def soft_threshold(w, threshold):
     return np.clip(w, -threshold, threshold)
 
 
-@mistake("soft_threshold", "w - tau for both signs", "the negative entries move away from zero")
+@mistake("soft_threshold", "w - threshold for both signs", "the negative entries move away from zero")
 def soft_threshold(w, threshold):
     return np.where(np.abs(w) > threshold, w - threshold, 0.0)
 
