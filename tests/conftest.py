@@ -1,7 +1,9 @@
 """Session-wide test plumbing: nbval notebooks stay on one xdist worker, and their time budget is enforced.
 
 nbval (run by `make test` on solutions/) executes a notebook cell by cell in one kernel, so all cells of a
-notebook must run on the same pytest-xdist worker: each notebook becomes an xdist group (`--dist loadgroup`).
+notebook must run on the same pytest-xdist worker: `make test` distributes whole files (`--dist loadfile`), a
+notebook being one file. (`--dist loadgroup` with an xdist_group mark per notebook does not work with pytest 9,
+whose node ids xdist can no longer suffix with the group: the cells of one notebook were split between workers.)
 The time of a notebook is the sum of its cells' setup, call and teardown (kernel start included); a source
 notebook over BUDGET_SECONDS fails the session with a line naming it. The student versions are timed by the
 book build (tests/test_notebooks.py reads its log).
@@ -17,14 +19,6 @@ _NOTEBOOK_SECONDS = collections.defaultdict(float)
 def _notebook_of(nodeid):
     path = nodeid.split("::", 1)[0]
     return path if path.endswith(".ipynb") else None
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        notebook = _notebook_of(item.nodeid)
-        if notebook:
-            item.add_marker(pytest.mark.xdist_group(name=notebook))
 
 
 def _is_worker(config):

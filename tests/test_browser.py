@@ -106,7 +106,11 @@ def test_folded_code_is_folded_and_figures_open_at_full_size(server, browser, pa
     page = browser.new_page(viewport=page_rules.DESKTOP)
     page.goto(f"{server}/{page_name}.html", wait_until="networkidle")
     shown = page.eval_on_selector_all(
-        "div.cell.tag_hide-input div.cell_input", "els => els.filter(e => e.getBoundingClientRect().height > 0).length")
+        "div.cell.tag_hide-input div.cell_input",
+        # inside a closed <details> is folded: recent Chromium lays out a closed details' content (with
+        # content-visibility: hidden), so its height alone does not tell (page_rules.py folds the same way)
+        "els => els.filter(e => { const d = e.closest('details'); return !(d && !d.open) "
+        "&& e.getBoundingClientRect().height > 0; }).length")
     assert shown == 0, "cells tagged hide-input show their code before the reader opens the toggle"
     toggles = page.locator("div.cell.tag_hide-input details > summary")
     assert toggles.count() == page.locator("div.cell.tag_hide-input").count()

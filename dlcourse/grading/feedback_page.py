@@ -68,10 +68,13 @@ def load_bibliography(path):
     from pybtex.database import parse_file
     entries = {}
     for key, entry in parse_file(path).entries.items():
-        last = [_plain(" ".join(person.last_names)) for person in entry.persons.get("author", [])]
-        names = last[0] if len(last) == 1 else " and ".join(last) if len(last) == 2 else f"{last[0]} et al."
+        people = entry.persons.get("author") or entry.persons.get("editor") or []   # a book may have editors only
+        last = [_plain(" ".join(person.last_names)) for person in people]
+        organisation = _plain(entry.fields.get("organization") or entry.fields.get("institution") or "")
+        names = ("" if not last else last[0] if len(last) == 1 else " and ".join(last) if len(last) == 2
+                 else f"{last[0]} et al.") or organisation
         year = entry.fields.get("year", "n.d.")
-        authors = ", ".join(_plain(str(person)) for person in entry.persons.get("author", []))
+        authors = ", ".join(_plain(str(person)) for person in people) or organisation or key
         venue = entry.fields.get("journal") or entry.fields.get("booktitle") or entry.fields.get("publisher") or ""
         full = f"{authors} ({year}). {_plain(entry.fields.get('title', key))}." + (f" {_plain(venue)}." if venue else "")
         entries[key] = (names or key, year, full)
