@@ -26,27 +26,28 @@ class ClaimError(AssertionError):
 
 
 def glue(name, value):
-    """Make ``value`` available to the Markdown as ``{glue:text}`name```; returns ``value``.
+    """Make ``value`` available to the Markdown as ``{glue:text}`name```; returns None.
 
     The same output as myst-nb's ``glue(name, value, display=False)`` (a display_data output whose mime types
     carry myst-nb's prefix and whose metadata names it), written here with IPython alone: importing myst_nb
     pulls in nbformat and jsonschema, which take seconds to import, in every chapter. A numpy scalar is glued
     as the Python number it holds, so that a format such as ``:.2f`` applies to it. Outside IPython (a script,
-    a test) it does nothing.
+    a test) it does nothing. It returns None, so a cell that ends with a glue shows no stray number under its
+    figure: assign the value first (``ratio = ...``, then ``glue("ratio", ratio)``) to use it further.
     """
     try:
         from IPython import get_ipython
         from IPython.core.formatters import format_display_data
         from IPython.display import display
     except ImportError:             # nothing to glue into
-        return value
+        return None
     if get_ipython() is None:
-        return value
+        return None
     shown = value.item() if isinstance(value, np.generic) else value
     bundle, metadata = format_display_data(shown)
     metadata["scrapbook"] = {"name": name, "mime_prefix": GLUE_PREFIX}
     display({GLUE_PREFIX + mime: data for mime, data in bundle.items()}, raw=True, metadata=metadata)
-    return value
+    return None
 
 
 def claim(condition, sentence, detail=""):

@@ -37,8 +37,8 @@ def test_numpy_scalars_are_glued_as_python_numbers_that_myst_nb_can_format(shell
     assert format_plain_text(data[book.GLUE_PREFIX + "text/plain"], "d") == "470"
 
 
-def test_outside_ipython_glue_returns_the_value_and_shows_nothing(capsys):
+def test_outside_ipython_glue_shows_nothing_and_returns_none(capsys):
     InteractiveShell.clear_instance()
     value = np.float64(2.5)
-    assert book.glue("x", value) is value
+    assert book.glue("x", value) is None
     assert capsys.readouterr() == ("", "")

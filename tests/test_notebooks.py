@@ -57,3 +57,16 @@ def test_missing_package_gives_one_clear_sentence():
     client.execute()
     error = next(output for output in probe.cells[0].outputs if output.output_type == "error")
     assert error.ename == "ImportError" and all(phrase in error.evalue for phrase in INSTALL_PHRASES)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_the_book_shows_no_stray_values(chapter):
+    """No code cell of a built page echoes the value of its last line (``Out[..]``): a page shows figures, printed
+    lines and the values its text quotes, never a bare number such as what a final ``glue(...)`` used to return."""
+    executed = REPO / "_build" / "jupyter_execute" / "chapters" / chapter / f"{chapter}.ipynb"
+    if not executed.exists():
+        pytest.fail(f"{executed.relative_to(REPO)} is missing: run `make book` (make test does it first)")
+    stray = [(index, output.data.get("text/plain", "")[:60])
+             for index, cell in enumerate(nbformat.read(executed, as_version=4).cells) if cell.cell_type == "code"
+             for output in cell.get("outputs", []) if output.output_type == "execute_result"]
+    assert not stray, f"cells of chapters/{chapter} show a bare value under them (cell index, value): {stray}"
