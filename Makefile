@@ -48,7 +48,7 @@ release: venv
 clean:
 	rm -rf _build
 
-# The grading benchmark (about 40 min on 2 cores, not part of make test): grading speed per chapter
+# The grading benchmark (well over an hour on 2 cores, not part of make test): grading speed per chapter
 # with 1 and 2 jobs, the hostile submissions and the mistake libraries through nbgrader. Writes the
 # tables the instructor guide includes (_static/grading/).
 .PHONY: grading-benchmark

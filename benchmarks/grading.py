@@ -1,7 +1,8 @@
 """Benchmark of the grading workflow; writes the generated parts of the instructor guide.
 
-Run: `make grading-benchmark` (about 40 minutes on 2 cores, most of it grading the 237 library
-entries through nbgrader; not part of `make test`). Writes to
+Run: `make grading-benchmark` (not part of `make test`; with three chapters and 237 library entries it
+took about 40 minutes on 2 cores, most of it grading the library entries through nbgrader; the eight
+chapters' 691 entries take well over an hour). Writes to
 _static/grading/:
 
 - grading_speed.md     per chapter: plain execution of the solved notebook (nbclient, no sandbox), the

@@ -101,3 +101,21 @@ def test_the_bibliography_parses_and_has_each_key_once():
     assert sorted(entries) == sorted(keys)
     for key, entry in entries.items():
         assert "title" in entry.fields and "year" in entry.fields, f"{key} lacks a title or a year"
+
+
+def test_the_sample_message_in_how_to_use_is_what_the_check_prints():
+    """how_to_use.md quotes a failing test's message (db averaged instead of summed); it is the real one."""
+    import numpy as np
+
+    from dlcourse.checks import check_linear_backward
+
+    quoted = re.search(r'\*"(linear_backward: .*?)"\*', (REPO / "how_to_use.md").read_text(), re.S)
+    assert quoted, "how_to_use.md quotes a sample message of check_linear_backward"
+
+    def db_averaged(dout, cache):
+        x, w = cache
+        return dout @ w, dout.T @ x, np.mean(dout, axis=0)
+
+    with pytest.raises(AssertionError) as failure:
+        check_linear_backward(db_averaged)
+    assert " ".join(quoted.group(1).split()) == " ".join(str(failure.value).split())
