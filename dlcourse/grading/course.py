@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from ..conventions import is_test_cell
+from ..conventions import is_claim_cell, is_test_cell
 from ..release import REPO
 from .feedback import hidden_lines
 from .notebooks import exercise_names
@@ -66,8 +66,11 @@ def config_block(settings, exercises):
 
 
 def grading_edition(nb):
-    """The source notebook with the guard's hidden check at the top of every autograded test cell."""
+    """The source notebook with the guard's hidden check at the top of every autograded test cell, and without
+    its claim cells, which only the sources hold (the students' version has none, and a correct float32 variant
+    may fail a claim about float64 results)."""
     nb = copy.deepcopy(nb)
+    nb.cells = [cell for cell in nb.cells if not is_claim_cell(cell)]
     for cell in nb.cells:
         if is_test_cell(cell) and not is_guarded(cell.source):
             cell.source = guard_region(cell.source) + cell.source

@@ -209,7 +209,7 @@ def nesterov_update(w, dw, state, lr, beta=0.9, weight_decay=0.0):
     return w - lr * (g + beta * state.velocity), state
 
 
-@mistake("nesterov_update", "a double loop that assumes a matrix w", visible=False)
+@mistake("nesterov_update", "a double loop that assumes a matrix w", "raised IndexError")
 def nesterov_update(w, dw, state, lr, beta=0.9, weight_decay=0.0):
     w_new, velocity = np.zeros(w.shape), np.zeros(w.shape)
     for i in range(w.shape[0]):
