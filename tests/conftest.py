@@ -5,7 +5,8 @@ notebook must run on the same pytest-xdist worker: `make test` distributes whole
 notebook being one file. (`--dist loadgroup` with an xdist_group mark per notebook does not work with pytest 9,
 whose node ids xdist can no longer suffix with the group: the cells of one notebook were split between workers.)
 The time of a notebook is the sum of its cells' setup, call and teardown (kernel start included); a source
-notebook over BUDGET_SECONDS fails the session with a line naming it. The student versions are timed by the
+notebook over the limit (BUDGET_SECONDS times the number of xdist workers, see _limit) fails the session with
+a line naming it. The student versions are timed by the
 book build (tests/test_notebooks.py reads its log).
 """
 import collections
@@ -31,18 +32,31 @@ def pytest_runtest_logreport(report):
         _NOTEBOOK_SECONDS[notebook] += report.duration
 
 
+def _limit(config):
+    """BUDGET_SECONDS per notebook on its own; with n xdist workers on the 2 cores, nbval shares them with n - 1
+    other workers (the grader tests, the browser), so its wall time may be up to n times the notebook's own. The
+    budget itself is enforced on the book build, which executes the student versions one at a time
+    (tests/test_notebooks.py); this limit catches a notebook that grew far beyond it."""
+    try:
+        workers = int(getattr(config.option, "numprocesses", None) or 1)
+    except (TypeError, ValueError):
+        workers = 2
+    return BUDGET_SECONDS * max(1, workers)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not _NOTEBOOK_SECONDS:
         return
-    terminalreporter.section("notebook execution times (nbval)")
+    limit = _limit(config)
+    terminalreporter.section(f"notebook execution times (nbval; limit {limit} s alongside the other workers)")
     for notebook, seconds in sorted(_NOTEBOOK_SECONDS.items()):
-        over = seconds > BUDGET_SECONDS
-        terminalreporter.write_line(f"{notebook}: {seconds:.1f} s" + (f"  OVER THE {BUDGET_SECONDS} s BUDGET" if over else ""))
+        over = seconds > limit
+        terminalreporter.write_line(f"{notebook}: {seconds:.1f} s" + (f"  OVER THE {limit} s LIMIT" if over else ""))
 
 
 def pytest_sessionfinish(session, exitstatus):
     if _is_worker(session.config):
         return
-    over = {nb: s for nb, s in _NOTEBOOK_SECONDS.items() if s > BUDGET_SECONDS}
+    over = {nb: s for nb, s in _NOTEBOOK_SECONDS.items() if s > _limit(session.config)}
     if over and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
