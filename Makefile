@@ -3,7 +3,7 @@
 # make test: create .venv, install, build the book, run every test (package, checks, release gate,
 #            notebooks with nbval, autograde round trip, book in a headless browser)
 # make test-download: build the course download, install it into a fresh venv outside the repository and
-#            run a chapter there (a few minutes: it installs torch; .ci/run runs it after make test)
+#            run every chapter there (a few minutes: it installs torch; .ci/run runs it beside make test)
 # make hub-test: the course on JupyterHub (deploy/), end to end (installs the proxy with npm first)
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c

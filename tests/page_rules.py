@@ -15,6 +15,8 @@ The rules (authoring.md, "Figures and code that readers see"; issue 13):
   ``dlcourse-min-font-px``) and scaled by the image's rendered / natural width, is at least ``MIN_TEXT_PX``;
 - at a 390 px viewport the page is no wider than the screen;
 - the console shows no error (``KNOWN_CONSOLE_ERRORS`` lists the ones that cannot be removed, with why).
+- the page renders: HTTP 200, no failed request, maths typeset without TeX errors, every image loaded;
+- code folded with ``hide-input`` is folded (one toggle per such cell), and a click on a figure opens its image.
 """
 import dataclasses
 import struct
@@ -23,7 +25,8 @@ from urllib.parse import unquote, urlparse
 
 __all__ = ["DESKTOP", "PHONE", "MAX_CODE_SHARE", "MAX_CODE_LINES", "MIN_TEXT_PX", "FONT_CHUNK",
            "KNOWN_CONSOLE_ERRORS", "Measurement", "png_text", "known", "load_images", "measure", "code_share_problems",
-           "code_height_problems", "cut_problems", "figure_problems", "phone_problems", "console_problems"]
+           "code_height_problems", "cut_problems", "figure_problems", "phone_problems", "console_problems",
+           "render_problems", "rendering_problems", "folding_problems"]
 
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -113,6 +116,8 @@ class Measurement:
     phone_width: int
     phone_wide: list         # elements that stick out at the phone's width
     console_errors: list
+    rendering: list = dataclasses.field(default_factory=list)   # HTTP errors, failed requests, maths, images
+    folding: dict = dataclasses.field(default_factory=dict)     # hide-input cells: shown, folded, toggles; links
 
     @property
     def code_share(self):
@@ -161,17 +166,52 @@ def known(message):
     return any(text in message for text in KNOWN_CONSOLE_ERRORS)
 
 
-def _open(browser, url, viewport, errors=None):
+def _open(browser, url, viewport, errors=None, failures=None):
+    """Open ``url``, wait for MathJax and every image; JavaScript and console errors go to ``errors``, HTTP
+    errors and failed requests to ``failures`` (when given)."""
     page = browser.new_page(viewport=viewport)
     if errors is not None:
         page.on("pageerror", lambda error: known(str(error)) or errors.append(f"JavaScript error: {error}"))
         page.on("console", lambda msg: msg.type == "error" and not known(msg.text)
                 and errors.append(f"console: {msg.text}"))
-    page.goto(url, wait_until="load")
+    if failures is not None:
+        page.on("response", lambda response: response.status >= 400
+                and failures.append(f"HTTP {response.status}: {response.url}"))
+        page.on("requestfailed", lambda request: failures.append(f"request failed: {request.url}"))
+    response = page.goto(url, wait_until="load")
+    if failures is not None and response.status != 200:
+        failures.append(f"HTTP {response.status}: {url}")
     if page.evaluate("!!(window.MathJax && MathJax.startup && MathJax.startup.promise)"):
         page.evaluate("MathJax.startup.promise")
     load_images(page)
     return page
+
+
+def render_problems(page, math):
+    """What an opened page shows wrong: maths not typeset or with a TeX error (when ``math``), images not loaded."""
+    problems = []
+    if math:
+        if page.locator("mjx-container").count() == 0:
+            problems.append("no maths typeset by MathJax")
+        if page.locator("mjx-merror").count():
+            problems.append("MathJax reports a TeX error")
+    widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => [i.getAttribute('src'), i.naturalWidth])")
+    broken = [src for src, width in widths if not width]
+    if broken:
+        problems.append(f"images not loaded: {broken}")
+    return problems
+
+
+_FOLDING_JS = """() => {
+  // inside a closed <details> is folded: recent Chromium lays out a closed details' content (with
+  // content-visibility: hidden), so its height alone does not tell (as _MEASURE_JS folds)
+  const shown = [...document.querySelectorAll('div.cell.tag_hide-input div.cell_input')].filter(e => {
+    const d = e.closest('details'); return !(d && !d.open) && e.getBoundingClientRect().height > 0; }).length;
+  return {shown, folded: document.querySelectorAll('div.cell.tag_hide-input').length,
+          toggles: document.querySelectorAll('div.cell.tag_hide-input details > summary').length,
+          links: [...document.querySelectorAll('div.cell_output img')].map(i => [i.getAttribute('src'),
+                  i.closest('a') && i.closest('a').getAttribute('href')])};
+}"""
 
 
 def load_images(page):
@@ -182,11 +222,14 @@ def load_images(page):
 
 
 def measure(browser, base_url, html_root, page_name):
-    """Open ``page_name`` (e.g. "chapters/02_backprop/02_backprop") at both viewports and measure it."""
+    """Open ``page_name`` (e.g. "chapters/02_backprop/02_backprop") at both viewports and measure it: the page is
+    opened once per viewport, and everything the rules need is read from those two openings."""
     url = f"{base_url}/{page_name}.html"
-    errors = []
-    desktop = _open(browser, url, DESKTOP, errors)
+    errors, failures = [], []
+    desktop = _open(browser, url, DESKTOP, errors, failures)
     data = desktop.evaluate(_MEASURE_JS)
+    rendering = failures + render_problems(desktop, math=True)
+    folding = desktop.evaluate(_FOLDING_JS)
     desktop.close()
     for figure in data["figures"]:
         path = Path(html_root, Path(page_name).parent, unquote(urlparse(figure["src"]).path))
@@ -195,7 +238,7 @@ def measure(browser, base_url, html_root, page_name):
     wide = phone.evaluate(_WIDE_JS)
     phone.close()
     return Measurement(page_name, data["article"], data["blocks"], data["cut"], data["figures"],
-                       wide["scrollWidth"], wide["wide"], errors)
+                       wide["scrollWidth"], wide["wide"], errors, rendering, folding)
 
 
 def code_share_problems(m):
@@ -243,3 +286,20 @@ def phone_problems(m):
 
 def console_problems(m):
     return [f"{m.page}: {error}" for error in m.console_errors]
+
+
+def rendering_problems(m):
+    return [f"{m.page}: {problem}" for problem in m.rendering]
+
+
+def folding_problems(m):
+    f, problems = m.folding, []
+    if f["shown"]:
+        problems.append(f"{m.page}: {f['shown']} cells tagged hide-input show their code before the reader opens "
+                        "the toggle")
+    if f["toggles"] != f["folded"]:
+        problems.append(f"{m.page}: {f['folded']} cells tagged hide-input but {f['toggles']} toggles")
+    if not f["links"] or not all(src == href for src, href in f["links"]):
+        problems.append(f"{m.page}: a click on a figure does not open its image: "
+                        f"{[src for src, href in f['links'] if src != href] or 'no figure'}")
+    return problems

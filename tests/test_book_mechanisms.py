@@ -14,6 +14,7 @@ look like today:
   tables scroll, long inline code wraps on a phone, folded code stays folded, figures open at full size,
   the console is clean.
 """
+import dataclasses
 import functools
 import html as html_text
 import http.server
@@ -173,13 +174,9 @@ def measurement(book):
                                     headless=True)
         url = f"http://127.0.0.1:{httpd.server_address[1]}"
         measured = page_rules.measure(browser, url, book, PAGE)
-        page = browser.new_page(viewport=page_rules.DESKTOP)
-        page.goto(f"{url}/{PAGE}.html", wait_until="networkidle")
-        links = page.eval_on_selector_all("div.cell_output img", "imgs => imgs.map(i => i.closest('a') && "
-                                          "i.closest('a').getAttribute('href') === i.getAttribute('src'))")
         browser.close()
     httpd.shutdown()
-    return measured, links
+    return measured
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -188,7 +185,7 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 def test_the_rules_flag_exactly_what_breaks_them(measurement):
-    measured, links = measurement
+    measured = measurement
     tall = page_rules.code_height_problems(measured)
     assert len(tall) == 1 and "30 lines" in tall[0] and "value_0" in tall[0], tall
     figures = page_rules.figure_problems(measured)
@@ -202,13 +199,21 @@ def test_the_rules_flag_exactly_what_breaks_them(measurement):
     assert len(cut) == 1 and "A deliberately unwrappable line" in cut[0], cut
     phone = page_rules.phone_problems(measured)
     assert len(phone) == 1 and "A deliberately unwrappable" in phone[0] and "get_activation" not in phone[0], phone
-    assert page_rules.console_problems(measured) == []
-    assert all(links) and len(links) == 3, "a click on every figure opens it at full size"
+    assert page_rules.console_problems(measured) == [] and page_rules.rendering_problems(measured) == []
+    links = measured.folding["links"]
+    assert len(links) == 3 and all(src == href for src, href in links), "a click on every figure opens it at full size"
+    assert page_rules.folding_problems(measured) == []
+    # the same page with a folded cell shown, a toggle missing and a figure without its link breaks that rule thrice
+    broken = dataclasses.replace(measured, folding={**measured.folding, "shown": 1, "toggles": measured.folding["folded"] - 1,
+                                                    "links": links[:2] + [[links[2][0], None]]})
+    problems = page_rules.folding_problems(broken)
+    assert len(problems) == 3 and "show their code" in problems[0] and "toggles" in problems[1], problems
 
 
 def test_folded_code_is_not_counted(measurement):
-    measured, _ = measurement
+    measured = measurement
     assert all(block["first"] != "# folded" for block in measured.code_blocks), "the hide-input cell is folded"
+    assert measured.folding["folded"] == measured.folding["toggles"] >= 1 and measured.folding["shown"] == 0
     assert measured.tallest_code == 30
 
 

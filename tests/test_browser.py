@@ -8,7 +8,8 @@ Every chapter page (read from _toc.yml, so every chapter present and future), on
 failure names the rule and the page (page_rules.py measures; authoring.md states the rules): visible code at
 most 15% of the page, no visible code block over 25 lines, nothing cut at the right edge, every figure's
 text at least 9 px at a 1366 px window, no page wider than a 390 px phone, folded code really folded, and a
-click on a figure opens it at full size. ``test_measurements`` prints each chapter page's numbers.
+click on a figure opens it at full size. ``test_measurements`` prints each chapter page's numbers. A chapter page
+is opened twice in all (``page_rules.measure``: once at each viewport), and its rendering is one of its rules.
 """
 import functools
 import http.server
@@ -23,7 +24,7 @@ from test_book import CHAPTER_PAGES, HTML, PAGES
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-MATH_PAGES = {"notation"} | set(CHAPTER_PAGES)
+MATH_PAGES = {"notation"}   # and every chapter page (page_rules.measure)
 
 
 @pytest.fixture(scope="module")
@@ -52,29 +53,14 @@ def browser():
         browser.close()
 
 
-@pytest.mark.parametrize("page_name", PAGES)
+@pytest.mark.parametrize("page_name", [page for page in PAGES if page not in CHAPTER_PAGES])
 def test_page_renders(server, browser, page_name):
-    page = browser.new_page()
-    problems = []
-    page.on("pageerror", lambda error: page_rules.known(str(error)) or problems.append(f"JavaScript error: {error}"))
-    page.on("console", lambda msg: msg.type == "error" and not page_rules.known(msg.text)
-            and problems.append(f"console: {msg.text}"))
-    page.on("response", lambda response: response.status >= 400
-            and problems.append(f"HTTP {response.status}: {response.url}"))
-    page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
-    response = page.goto(f"{server}/{page_name}.html", wait_until="load")
-    assert response.status == 200
-    if page_name in MATH_PAGES:
-        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
-        page.evaluate("MathJax.startup.promise")
-        assert page.locator("mjx-container").count() > 0, "no maths typeset by MathJax"
-        assert page.locator("mjx-merror").count() == 0, "MathJax reports a TeX error"
-    page_rules.load_images(page)
-    widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => [i.getAttribute('src'), i.naturalWidth])")
-    broken = [src for src, width in widths if not width]
-    assert not broken, f"images not loaded: {broken}"
-    assert not problems, "\n".join(problems)
+    """The pages that are not chapters (a chapter page's rendering is one of its rules, measured once below)."""
+    errors, failures = [], []
+    page = page_rules._open(browser, f"{server}/{page_name}.html", page_rules.DESKTOP, errors, failures)
+    problems = errors + failures + page_rules.render_problems(page, math=page_name in MATH_PAGES)
     page.close()
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +75,10 @@ def measured(server, browser):
     return get
 
 
-RULES = {"code_share": page_rules.code_share_problems, "code_height": page_rules.code_height_problems,
+RULES = {"renders": page_rules.rendering_problems, "console": page_rules.console_problems,
+         "code_share": page_rules.code_share_problems, "code_height": page_rules.code_height_problems,
          "nothing_cut": page_rules.cut_problems, "figure_text": page_rules.figure_problems,
-         "phone_width": page_rules.phone_problems, "console": page_rules.console_problems}
+         "phone_width": page_rules.phone_problems, "folded_code_and_figure_links": page_rules.folding_problems}
 
 
 @pytest.mark.parametrize("rule", RULES)
@@ -99,25 +86,6 @@ RULES = {"code_share": page_rules.code_share_problems, "code_height": page_rules
 def test_chapter_page_keeps_the_rule(measured, page_name, rule):
     problems = RULES[rule](measured(page_name))
     assert not problems, "\n".join(problems)
-
-
-@pytest.mark.parametrize("page_name", CHAPTER_PAGES)
-def test_folded_code_is_folded_and_figures_open_at_full_size(server, browser, page_name):
-    page = browser.new_page(viewport=page_rules.DESKTOP)
-    page.goto(f"{server}/{page_name}.html", wait_until="networkidle")
-    shown = page.eval_on_selector_all(
-        "div.cell.tag_hide-input div.cell_input",
-        # inside a closed <details> is folded: recent Chromium lays out a closed details' content (with
-        # content-visibility: hidden), so its height alone does not tell (page_rules.py folds the same way)
-        "els => els.filter(e => { const d = e.closest('details'); return !(d && !d.open) "
-        "&& e.getBoundingClientRect().height > 0; }).length")
-    assert shown == 0, "cells tagged hide-input show their code before the reader opens the toggle"
-    toggles = page.locator("div.cell.tag_hide-input details > summary")
-    assert toggles.count() == page.locator("div.cell.tag_hide-input").count()
-    links = page.eval_on_selector_all("div.cell_output img", "imgs => imgs.map(i => [i.getAttribute('src'), "
-                                      "i.closest('a') && i.closest('a').getAttribute('href')])")
-    assert links and all(src == href for src, href in links), "a click on a figure opens its image"
-    page.close()
 
 
 def test_measurements(measured, capsys):
