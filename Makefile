@@ -37,7 +37,7 @@ book-instructor: venv
 
 # Both cores (pytest-xdist); nbval executes the source notebooks (claim cells included), each on one worker.
 test: book
-	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=25 tests -m "not download" --nbval-lax --nbval-current-env solutions
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25 tests -m "not download" --nbval-lax --nbval-current-env solutions
 
 test-download: venv
 	$(BIN)/python -m pytest -m download tests/test_course_download.py

@@ -1,9 +1,7 @@
 """Benchmark of the grading workflow; writes the generated parts of the instructor guide.
 
-Run: `make grading-benchmark` (not part of `make test`; with three chapters and 237 library entries it
-took about 40 minutes on 2 cores, most of it grading the library entries through nbgrader; the eight
-chapters' 691 entries take well over an hour). Writes to
-_static/grading/:
+Run: `make grading-benchmark` (not part of `make test`; most of its time goes to grading the eight chapters'
+691 library entries through nbgrader, about an hour and a half on 2 cores). Writes to _static/grading/:
 
 - grading_speed.md     per chapter: plain execution of the solved notebook (nbclient, no sandbox), the
                        same in the sandbox, and grading (nbgrader, sandbox, checks, merge) per

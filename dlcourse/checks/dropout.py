@@ -263,9 +263,10 @@ def check_mc_dropout_predict(mc_dropout_predict, seed=0, sizes=((6, 5, 3), (1, 4
             for key in params:
                 unchanged(checker, f"params[{key!r}]", saved_params[key], params[key])
             want = reference.mc_dropout_predict(net, params, state, x, np.random.default_rng(stream), n_samples)
-            checker.close("the predicted probabilities", got, want,
+            checker.close("the matrix of predicted probabilities", got, want,
                           _mc_mistakes(net, params, x, stream, n_samples), context=context)
-            checker.close("the predicted probabilities", got, _torch_mc_predict(params, x, 0.2, 0.5, stream, n_samples),
+            checker.close("the matrix of predicted probabilities", got,
+                          _torch_mc_predict(params, x, 0.2, 0.5, stream, n_samples),
                           context=context + ", compared with torch fed the same masks")
     checker.done()
 
