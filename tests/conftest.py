@@ -6,8 +6,7 @@ notebook being one file. (`--dist loadgroup` with an xdist_group mark per notebo
 whose node ids xdist can no longer suffix with the group: the cells of one notebook were split between workers.)
 The time of a notebook is the sum of its cells' setup, call and teardown (kernel start included); a source
 notebook over the limit (BUDGET_SECONDS times the number of xdist workers, see _limit) fails the session with
-a line naming it. The student versions are timed by the
-book build (tests/test_notebooks.py reads its log).
+a line naming it. The student versions are timed by the book build (tests/test_notebooks.py reads its log).
 
 xdist hands out whole files one at a time, in the order of collection (`make test` passes
 --no-loadscope-reorder: by default xdist orders files by their number of tests, which put the longest files,

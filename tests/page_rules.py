@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlparse
 __all__ = ["DESKTOP", "PHONE", "MAX_CODE_SHARE", "MAX_CODE_LINES", "MIN_TEXT_PX", "FONT_CHUNK",
            "KNOWN_CONSOLE_ERRORS", "Measurement", "png_text", "known", "load_images", "measure", "code_share_problems",
            "code_height_problems", "cut_problems", "figure_problems", "phone_problems", "console_problems",
-           "render_problems", "rendering_problems", "folding_problems"]
+           "open_page", "page_problems", "rendering_problems", "folding_problems"]
 
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -38,10 +38,14 @@ FONT_CHUNK = "dlcourse-min-font-px"
 # _ext/clean_console.py removes the duplicated sphinx-thebe script and the theme's "invalid theme mode".
 KNOWN_CONSOLE_ERRORS = ()
 
+# inside a closed <details> is folded: recent Chromium lays out a closed details' content (with
+# content-visibility: hidden), so its height alone does not tell
+_FOLDED_JS = "const folded = el => { const d = el.closest('details'); return d !== null && !d.open; };"
+
 _MEASURE_JS = """() => {
   const article = document.querySelector('article.bd-article') || document.querySelector('main');
   const box = article.getBoundingClientRect();
-  const folded = el => { const d = el.closest('details'); return d !== null && !d.open; };
+  """ + _FOLDED_JS + """
   const blocks = [];
   // code a reader sees: cell inputs, and code blocks in the text (outputs are not code)
   for (const el of article.querySelectorAll('div.cell_input, div[class*="highlight-"]')) {
@@ -166,7 +170,7 @@ def known(message):
     return any(text in message for text in KNOWN_CONSOLE_ERRORS)
 
 
-def _open(browser, url, viewport, errors=None, failures=None):
+def open_page(browser, url, viewport, errors=None, failures=None):
     """Open ``url``, wait for MathJax and every image; JavaScript and console errors go to ``errors``, HTTP
     errors and failed requests to ``failures`` (when given)."""
     page = browser.new_page(viewport=viewport)
@@ -187,7 +191,7 @@ def _open(browser, url, viewport, errors=None, failures=None):
     return page
 
 
-def render_problems(page, math):
+def page_problems(page, math):
     """What an opened page shows wrong: maths not typeset or with a TeX error (when ``math``), images not loaded."""
     problems = []
     if math:
@@ -203,10 +207,9 @@ def render_problems(page, math):
 
 
 _FOLDING_JS = """() => {
-  // inside a closed <details> is folded: recent Chromium lays out a closed details' content (with
-  // content-visibility: hidden), so its height alone does not tell (as _MEASURE_JS folds)
-  const shown = [...document.querySelectorAll('div.cell.tag_hide-input div.cell_input')].filter(e => {
-    const d = e.closest('details'); return !(d && !d.open) && e.getBoundingClientRect().height > 0; }).length;
+  """ + _FOLDED_JS + """
+  const shown = [...document.querySelectorAll('div.cell.tag_hide-input div.cell_input')].filter(e =>
+    !folded(e) && e.getBoundingClientRect().height > 0).length;
   return {shown, folded: document.querySelectorAll('div.cell.tag_hide-input').length,
           toggles: document.querySelectorAll('div.cell.tag_hide-input details > summary').length,
           links: [...document.querySelectorAll('div.cell_output img')].map(i => [i.getAttribute('src'),
@@ -226,15 +229,15 @@ def measure(browser, base_url, html_root, page_name):
     opened once per viewport, and everything the rules need is read from those two openings."""
     url = f"{base_url}/{page_name}.html"
     errors, failures = [], []
-    desktop = _open(browser, url, DESKTOP, errors, failures)
+    desktop = open_page(browser, url, DESKTOP, errors, failures)
     data = desktop.evaluate(_MEASURE_JS)
-    rendering = failures + render_problems(desktop, math=True)
+    rendering = failures + page_problems(desktop, math=True)
     folding = desktop.evaluate(_FOLDING_JS)
     desktop.close()
     for figure in data["figures"]:
         path = Path(html_root, Path(page_name).parent, unquote(urlparse(figure["src"]).path))
         figure["font_px"] = png_text(path) if path.is_file() else None
-    phone = _open(browser, url, PHONE)
+    phone = open_page(browser, url, PHONE)
     wide = phone.evaluate(_WIDE_JS)
     phone.close()
     return Measurement(page_name, data["article"], data["blocks"], data["cut"], data["figures"],

@@ -57,8 +57,8 @@ def browser():
 def test_page_renders(server, browser, page_name):
     """The pages that are not chapters (a chapter page's rendering is one of its rules, measured once below)."""
     errors, failures = [], []
-    page = page_rules._open(browser, f"{server}/{page_name}.html", page_rules.DESKTOP, errors, failures)
-    problems = errors + failures + page_rules.render_problems(page, math=page_name in MATH_PAGES)
+    page = page_rules.open_page(browser, f"{server}/{page_name}.html", page_rules.DESKTOP, errors, failures)
+    problems = errors + failures + page_rules.page_problems(page, math=page_name in MATH_PAGES)
     page.close()
     assert not problems, "\n".join(problems)
 

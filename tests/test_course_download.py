@@ -1,10 +1,10 @@
 """The course download (dlcourse/download.py): what it holds, and that a chapter runs from it alone.
 
 The fast tests read the zip and its pins. The test marked ``download`` (``make test-download``, run by
-``.ci/run`` after ``make test``; a few minutes, it installs torch) unzips the download in a temporary folder
+``.ci/run`` beside ``make test``; a few minutes, it installs torch) unzips the download in a temporary folder
 outside the repository, installs its requirements into a fresh venv (no system site-packages, so a missing
-requirement fails) and runs every chapter's student notebook there (two at a time): only the test cells may fail, each with
-NotImplementedError, and ``python -m dlcourse check`` reports the blank chapter.
+requirement fails) and runs every chapter's student notebook there, two at a time: only the test cells may
+fail, each with NotImplementedError, and ``python -m dlcourse check`` reports the blank chapter.
 """
 import os
 import re
