@@ -75,11 +75,20 @@ def load_digits():
     """The 8x8 handwritten digits shipped with scikit-learn, pixels scaled to [0, 1].
 
     Shapes: -> x (1797, 64), y (1797,) integers 0-9.
-    """
-    from sklearn.datasets import load_digits as sklearn_digits
 
-    digits = sklearn_digits()
-    return Dataset(digits.data / 16.0, digits.target.astype(np.int64))
+    Read from scikit-learn's file as ``sklearn.datasets.load_digits`` reads it, without importing scikit-learn
+    (a second of every notebook that uses the digits).
+    """
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(importlib.util.find_spec("sklearn").origin).parent / "datasets" / "data" / "digits.csv.gz"
+    if not path.exists():                      # another scikit-learn layout: its own loader
+        from sklearn.datasets import load_digits as sklearn_digits
+        digits = sklearn_digits()
+        return Dataset(digits.data / 16.0, digits.target.astype(np.int64))
+    table = np.loadtxt(path, delimiter=",")    # 64 pixels (0 to 16), then the label
+    return Dataset(table[:, :-1] / 16.0, table[:, -1].astype(np.int64))
 
 
 def train_val_test_split(data, rng, fractions=(0.6, 0.2, 0.2)):

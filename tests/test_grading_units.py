@@ -3,6 +3,7 @@ hiding hidden tests, and the sandbox's command line."""
 import copy
 import json
 import os
+import sys
 import zipfile
 
 import nbformat
@@ -402,3 +403,17 @@ def test_bad_input_to_the_other_commands(tmp_path, capsys):
 def test_upload_names_keep_what_the_platform_matches_on(original, name):
     from dlcourse.grading.upload import upload_name
     assert upload_name(original) == name
+
+
+def test_a_new_gradebook_reads_the_schema_version_nbgrader_would_ask_alembic_for(monkeypatch):
+    """configure() replaces nbgrader's `alembic heads` subprocess (3 s per new gradebook) by a read in the process."""
+    import nbgrader.api
+    from traitlets.config import Config
+
+    from dlcourse.grading.pipeline import configure
+
+    monkeypatch.setattr(nbgrader.api, "get_alembic_version", nbgrader.api.get_alembic_version)
+    monkeypatch.setenv("PATH", os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))  # alembic
+    asked_alembic = nbgrader.api.get_alembic_version()
+    configure(Config())
+    assert nbgrader.api.get_alembic_version() == asked_alembic

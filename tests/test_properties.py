@@ -1,4 +1,7 @@
 """Properties that hold for every input: activations, losses, relative_error, data sets, initialisation."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -210,6 +213,16 @@ def test_load_digits_shapes_and_range():
     assert data.x.shape == (1797, 64) and data.y.shape == (1797,)
     assert data.x.min() >= 0.0 and data.x.max() <= 1.0
     assert data.y.dtype == np.int64 and set(data.y.tolist()) == set(range(10))
+
+
+def test_load_digits_reads_what_sklearn_loads():
+    from sklearn.datasets import load_digits as sklearn_digits
+    sklearn, ours = sklearn_digits(), datasets.load_digits()
+    assert np.array_equal(ours.x, sklearn.data / 16.0) and np.array_equal(ours.y, sklearn.target)
+    imported = subprocess.run([sys.executable, "-c", "import sys; from dlcourse import datasets; datasets.load_digits(); "
+                               "print(sorted(m for m in sys.modules if m.startswith('sklearn.')))"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    assert imported == "[]", f"load_digits imported scikit-learn's modules {imported} (a second per notebook)"
 
 
 # ---------------------------------------------------------------- initialisation

@@ -17,8 +17,12 @@ JupyterHub. :func:`configure` makes all three run the same pipeline:
   checks printed what they print for the instructor's solution;
 - feedback: :class:`~dlcourse.grading.feedback.HideHiddenTests` and the offline page of
   :mod:`dlcourse.grading.feedback_page`.
+
+:func:`configure` also makes a new gradebook read its schema version in the process
+(:func:`read_schema_version_in_process`).
 """
 import ast
+import functools
 import os
 
 import nbformat
@@ -30,7 +34,7 @@ from .execute import METADATA_KEY
 from .notebooks import canonical, placeholder, read_submission
 
 __all__ = ["SubmissionExporter", "RepairCells", "GuardTestCells", "configure", "guard_region", "official_notebooks",
-           "coursedir_of", "check_names", "is_guarded", "NOT_RUN"]
+           "coursedir_of", "check_names", "is_guarded", "read_schema_version_in_process", "NOT_RUN"]
 
 NOT_RUN = "dlcourse_not_run"      # resources key: why the submission is graded without running it
 
@@ -126,6 +130,23 @@ class GuardTestCells(NbGraderPreprocessor):
         return cell, resources
 
 
+@functools.cache
+def _gradebook_schema_head():
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+    return ScriptDirectory(ALEMBIC_DIR).get_current_head()
+
+
+def read_schema_version_in_process():
+    """A new gradebook reads its schema version from nbgrader's migration scripts in this process.
+
+    nbgrader asks a fresh ``alembic heads`` process for it, about 3 s for every command that creates a
+    gradebook (the answer is the same: tests/test_grading_units.py compares them).
+    """
+    import nbgrader.api
+    nbgrader.api.get_alembic_version = _gradebook_schema_head
+
+
 def configure(c, settings=None, record_evidence=True):
     """Install the grader's pieces and limits in the nbgrader configuration ``c``.
 
@@ -153,4 +174,5 @@ def configure(c, settings=None, record_evidence=True):
     c.HTMLExporter.sanitize_html = True   # feedback pages: no script from a student's notebook runs
     for owner, name, value in config_values(settings or DEFAULTS):
         c[owner][name] = value
+    read_schema_version_in_process()
     return c

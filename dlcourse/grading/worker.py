@@ -41,15 +41,13 @@ def preload():
     sys.modules.setdefault("rfc3987_syntax", None)
     import nbconvert.exporters.html  # noqa: F401
     import nbgrader.api
-    from alembic.script import ScriptDirectory
     from nbgrader.apps import NbGraderAPI  # noqa: F401
-    from nbgrader.dbutil import ALEMBIC_DIR
 
     from . import execute, feedback, sandbox, scoring  # noqa: F401
+    from .pipeline import read_schema_version_in_process
 
-    # a new gradebook asks a fresh `alembic heads` process for the schema version (4 s); read it here
-    head = ScriptDirectory(ALEMBIC_DIR).get_current_head()
-    nbgrader.api.get_alembic_version = lambda: head
+    read_schema_version_in_process()
+    nbgrader.api.get_alembic_version()         # read once here: the fork server's children inherit it
 
 
 def _api(course, chapter, not_run=None):
