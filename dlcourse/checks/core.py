@@ -235,13 +235,22 @@ class _ReferenceGuard:
 
 
 _SITES = {}     # (exercise name, number of dlcourse modules) -> [(module dict, attribute)] holding its reference
+_MODULES = [-1, []]     # [len(sys.modules) when last listed, dlcourse's modules then]
+
+
+def _dlcourse_modules():
+    """dlcourse's modules, but not its checks (listed again only when a module has been imported: the guard runs
+    around every call of a student's function, and sys.modules holds thousands of modules once torch is in)."""
+    if _MODULES[0] != len(sys.modules):
+        _MODULES[:] = [len(sys.modules), [module for key, module in list(sys.modules.items())
+                                          if key.startswith("dlcourse") and not key.startswith("dlcourse.checks")
+                                          and isinstance(module, types.ModuleType)]]
+    return _MODULES[1]
 
 
 def _reference_sites(name):
     """Where dlcourse's modules hold the reference named ``name`` (found once, as long as no module is added)."""
-    modules = [module for key, module in list(sys.modules.items())
-               if key.startswith("dlcourse") and not key.startswith("dlcourse.checks")
-               and isinstance(module, types.ModuleType)]
+    modules = _dlcourse_modules()
     key = (name, len(modules))
     if key not in _SITES:
         _SITES[key] = [(vars(module), attribute) for module in modules

@@ -32,6 +32,7 @@ instructor guide.
 import ast
 import contextlib
 import copy
+import functools
 import importlib.util
 import inspect
 import io
@@ -125,15 +126,33 @@ class Chapter:
         self.source = nbformat.read(root / chapter / f"{chapter}.ipynb", as_version=4)
         self.solution_cells = {grade_id(c): c for c in self.source.cells if is_exercise_cell(c)}
         self.tests = [c for c in self.source.cells if is_test_cell(c)]
+        self._cell_of = {name: gid for gid, cell in self.solution_cells.items() for name in defined_functions(cell.source)}
 
     def cell_of(self, exercise):
-        return next(gid for gid, cell in self.solution_cells.items() if exercise in defined_functions(cell.source))
+        return self._cell_of[exercise]
 
     def test_of(self, exercise):
         """The test cell that follows the exercise's solution cell."""
-        cells = self.source.cells
-        index = next(i for i, c in enumerate(cells) if grade_id(c) == self.cell_of(exercise))
+        cells, gid = self.source.cells, self.cell_of(exercise)
+        index = next(i for i, c in enumerate(cells) if grade_id(c) == gid)
         return next(c for c in cells[index:] if is_test_cell(c))
+
+    @functools.cached_property
+    def definitions(self):
+        """[(grade id, compiled imports and definitions)] of the code cells that are not test cells, in order
+        (None for a cell that does not parse)."""
+        compiled = []
+        for cell in self.source.cells:
+            if cell.cell_type != "code" or is_test_cell(cell):
+                continue
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError:
+                compiled.append((grade_id(cell), None))
+                continue
+            keep = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))]
+            compiled.append((grade_id(cell), compile(ast.Module(body=keep, type_ignores=[]), "<notebook>", "exec")))
+        return compiled
 
     def solved(self, exercise=None, replacement=None, entries=()):
         """{solution cell id: code}: the instructor's solutions, one function (or each entry's) replaced."""
@@ -148,19 +167,11 @@ class Chapter:
 def notebook_namespace(chapter, code):
     """A namespace like the notebook's: its imports and definitions, then the solution cells ``code``."""
     namespace = {"__name__": "__main__"}
-    for cell in chapter.source.cells:
-        if cell.cell_type != "code" or is_test_cell(cell):
-            continue
-        gid = grade_id(cell)
+    for gid, definitions in chapter.definitions:
         if gid in code:
             exec(compile(code[gid], f"<{gid}>", "exec"), namespace)
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
-        keep = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))]
-        exec(compile(ast.Module(body=keep, type_ignores=[]), "<notebook>", "exec"), namespace)
+        elif definitions is not None:
+            exec(definitions, namespace)
     return namespace
 
 
