@@ -13,8 +13,13 @@ xdist hands out whole files one at a time, in the order of collection (`make tes
 the nbgrader round trips with a few tests each, last, and one worker ran them alone for the last three minutes
 of a fresh-clone run). The files in LONGEST_FIRST are collected first, longest first, so that the files
 handed out last are short ones.
+
+nbval's kernels draw no figures (MPLBACKEND=agg while a notebook's cells run, a third of its time): the book
+build draws every figure of the student versions, and the autograde round trip, whose sandboxed kernels have
+an environment of their own, counts them. Every other test sees the environment as it was.
 """
 import collections
+import os
 
 import pytest
 
@@ -38,6 +43,26 @@ def pytest_collection_modifyitems(config, items):
 def _notebook_of(nodeid):
     path = nodeid.split("::", 1)[0]
     return path if path.endswith(".ipynb") else None
+
+
+class _NotebooksWithoutFigures:
+    """A plugin, not a hook of this file: this file's own hooks of a test's setup see only the tests below tests/."""
+
+    backend = os.environ.get("MPLBACKEND")
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        """Before nbval starts a notebook's kernel (in the setup of its first cell) and before every other test."""
+        if _notebook_of(item.nodeid):
+            os.environ["MPLBACKEND"] = "agg"
+        elif self.backend is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = self.backend
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_NotebooksWithoutFigures(), "dlcourse-notebooks-without-figures")
 
 
 def _is_worker(config):
