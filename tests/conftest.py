@@ -27,12 +27,11 @@ BUDGET_SECONDS = 20
 _NOTEBOOK_SECONDS = collections.defaultdict(float)
 
 
-# the longest files by `pytest --durations=0` (seconds on one worker, in a run beside other work: 621, 289, 197,
-# 178, 172, 112, 76 and 46; the next file took 46 s, most take a few), and the hub test (about 60 s; it runs
-# when the hub's proxy is installed, as .ci/run does)
-LONGEST_FIRST = ("test_autograde.py", "test_grading_library.py", "test_grading_e2e.py", "test_grading_hostile.py",
-                 "test_browser.py", "test_check_command.py", "test_hub.py", "test_release.py",
-                 "test_book_mechanisms.py")
+# the longest files by `pytest --durations=0` (seconds on one worker, in a fresh clone's make test with the hub
+# test: 323, 102, 91, 81, 44, 40, 39, 18 and 17; the next file took 3 s, most take less)
+LONGEST_FIRST = ("test_autograde.py", "test_grading_hostile.py", "test_browser.py", "test_grading_e2e.py",
+                 "test_hub.py", "test_grading_library.py", "test_check_command.py", "test_book_mechanisms.py",
+                 "test_release.py")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -36,8 +36,9 @@ def nbgrader_env():
 
 def preload():
     """Import what grading needs, once (the fork server's children inherit it)."""
-    # jsonschema compiles an RFC 3987 grammar when imported (2 s per process); notebook schemas never use
-    # the "iri" formats that need it, and jsonschema skips them when the module cannot be imported
+    # jsonschema from 4.25 (requirements.txt pins 4.24; an instructor's own environment may have a later one)
+    # compiles an RFC 3987 grammar when imported (2 s per process); notebook schemas never use the "iri"
+    # formats that need it, and jsonschema skips them when the module cannot be imported
     sys.modules.setdefault("rfc3987_syntax", None)
     import nbconvert.exporters.html  # noqa: F401
     import nbgrader.api
