@@ -219,9 +219,9 @@ def test_load_digits_reads_what_sklearn_loads():
     from sklearn.datasets import load_digits as sklearn_digits
     sklearn, ours = sklearn_digits(), datasets.load_digits()
     assert np.array_equal(ours.x, sklearn.data / 16.0) and np.array_equal(ours.y, sklearn.target)
-    imported = subprocess.run([sys.executable, "-c", "import sys; from dlcourse import datasets; datasets.load_digits(); "
-                               "print(sorted(m for m in sys.modules if m.startswith('sklearn.')))"],
-                              capture_output=True, text=True, check=True).stdout.strip()
+    program = ("import sys; from dlcourse import datasets; datasets.load_digits(); "
+               "print(sorted(m for m in sys.modules if m.startswith('sklearn.')))")
+    imported = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout.strip()
     assert imported == "[]", f"load_digits imported scikit-learn's modules {imported} (a second per notebook)"
 
 

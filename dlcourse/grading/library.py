@@ -126,7 +126,8 @@ class Chapter:
         self.source = nbformat.read(root / chapter / f"{chapter}.ipynb", as_version=4)
         self.solution_cells = {grade_id(c): c for c in self.source.cells if is_exercise_cell(c)}
         self.tests = [c for c in self.source.cells if is_test_cell(c)]
-        self._cell_of = {name: gid for gid, cell in self.solution_cells.items() for name in defined_functions(cell.source)}
+        self._cell_of = {name: gid for gid, cell in self.solution_cells.items()
+                         for name in defined_functions(cell.source)}
 
     def cell_of(self, exercise):
         return self._cell_of[exercise]
