@@ -77,16 +77,13 @@ def load_digits():
     Shapes: -> x (1797, 64), y (1797,) integers 0-9.
 
     Read from scikit-learn's file as ``sklearn.datasets.load_digits`` reads it, without importing scikit-learn
-    (a second of every notebook that uses the digits).
+    (a second of every notebook that uses the digits; tests/test_properties.py checks that the arrays are the
+    same with the pinned scikit-learn).
     """
     import importlib.util
     from pathlib import Path
 
     path = Path(importlib.util.find_spec("sklearn").origin).parent / "datasets" / "data" / "digits.csv.gz"
-    if not path.exists():                      # another scikit-learn layout: its own loader
-        from sklearn.datasets import load_digits as sklearn_digits
-        digits = sklearn_digits()
-        return Dataset(digits.data / 16.0, digits.target.astype(np.int64))
     table = np.loadtxt(path, delimiter=",")    # 64 pixels (0 to 16), then the label
     return Dataset(table[:, :-1] / 16.0, table[:, -1].astype(np.int64))
 

@@ -5,7 +5,6 @@ autograded point, and no cell may fail), and a library mistake in every exercise
 All must reach the end: only test cells may fail, and every figure is still made, because the experiments
 fall back to the reference when a function does not pass its test).
 """
-import os
 import shutil
 import subprocess
 import sys
@@ -16,14 +15,12 @@ from nbgrader.api import Gradebook
 
 from course_notebooks import CHAPTERS, REPO, is_test_cell, read, student_path
 from dlcourse.grading import library
+from dlcourse.grading.worker import nbgrader_env
 
 
 def nbgrader(course, *args):
-    # nbgrader runs `alembic` from PATH: put this Python's bin directory first
-    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "PATH": path}
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"], cwd=course,
-                            env=env, capture_output=True, text=True)
+                            env=nbgrader_env(), capture_output=True, text=True)
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
 
 

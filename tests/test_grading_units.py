@@ -3,7 +3,6 @@ hiding hidden tests, and the sandbox's command line."""
 import copy
 import json
 import os
-import sys
 import zipfile
 
 import nbformat
@@ -411,9 +410,10 @@ def test_a_new_gradebook_reads_the_schema_version_nbgrader_would_ask_alembic_for
     from traitlets.config import Config
 
     from dlcourse.grading.pipeline import configure
+    from dlcourse.grading.worker import nbgrader_env
 
     monkeypatch.setattr(nbgrader.api, "get_alembic_version", nbgrader.api.get_alembic_version)
-    monkeypatch.setenv("PATH", os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))  # alembic
+    monkeypatch.setenv("PATH", nbgrader_env()["PATH"])          # nbgrader runs alembic from PATH
     asked_alembic = nbgrader.api.get_alembic_version()
     configure(Config())
     assert nbgrader.api.get_alembic_version() == asked_alembic
